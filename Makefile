@@ -1,0 +1,39 @@
+# The two commands of the README. Both install what is missing (Debian packages, the fetched
+# assets, the build) and are idempotent. Tests and the demo share one build (the dev profile,
+# which optimises dependencies: llama.cpp and wasmtime are unusably slow unoptimised).
+SHELL := /bin/bash
+CARGO ?= cargo
+DEMO_PROMPT ?= You are in a kitchen and you are hungry. Which one do you do?
+
+.PHONY: all deps assets build test demo bench fmt lint clean-assets
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+assets:
+	@scripts/fetch-assets
+
+build: deps assets
+	$(CARGO) build --workspace --all-targets
+
+test: build
+	$(CARGO) test --workspace --all-targets -- --nocapture --test-threads=2 2>&1 | tee target/test.log; exit $${PIPESTATUS[0]}
+	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "all suites: " p " passed, " f " failed"}'
+
+demo: build
+	$(CARGO) run --quiet --bin hone -- chat --temperature 0.8 -n 4 --logprobs \
+	  --choice "go to fridge 1,open cabinet 1,take apple 1 from countertop 1,inventory" \
+	  "$(DEMO_PROMPT)"
+
+bench: build
+	$(CARGO) run --quiet --bin hone -- bench llm
+	$(CARGO) run --quiet --bin hone -- bench sandbox
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings

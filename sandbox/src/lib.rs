@@ -1,0 +1,1 @@
+//! Runs model-written Python and JavaScript in wasmtime (being built).

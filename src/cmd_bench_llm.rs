@@ -1,0 +1,171 @@
+//! `hone bench llm`: what the in-process backend buys, measured side by side in one run.
+//!
+//! 1. prefill and decode speed;
+//! 2. a 30-turn conversation (each turn appends ~100 tokens of observation and generates ~15),
+//!    with KV prefix reuse vs without: wall time and prompt tokens evaluated;
+//! 3. 8 samples of 64 tokens for one prompt: one batched call vs 8 sequential calls.
+
+use crate::model_args::ModelArgs;
+use hone_core::llm::{ChatModel, ChatRequest, LlamaCpp, Message, Usage};
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchLlmArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Conversation turns.
+    #[arg(long, default_value_t = 30)]
+    pub turns: usize,
+    /// Samples for the batching comparison.
+    #[arg(long, default_value_t = 8)]
+    pub samples: u32,
+    /// Tokens per sample.
+    #[arg(long, default_value_t = 64)]
+    pub sample_tokens: u32,
+}
+
+/// A deterministic ~100-token observation for turn `i`.
+fn observation(i: usize) -> String {
+    let objects = ["mug", "apple", "knife", "plate", "book", "lamp", "towel", "spoon"];
+    let places = ["cabinet", "drawer", "countertop", "shelf", "fridge", "sinkbasin"];
+    let mut s = format!("Observation {i}: You arrive at {} {}. ", places[i % places.len()], i % 5 + 1);
+    for k in 0..6 {
+        s.push_str(&format!(
+            "On it, you see a {} {}, and a {} {}. ",
+            objects[(i + k) % objects.len()],
+            k + 1,
+            objects[(i + 3 * k + 1) % objects.len()],
+            k + 2
+        ));
+    }
+    s.push_str("What do you do next? Answer with one action.");
+    s
+}
+
+struct Conversation {
+    wall_s: f64,
+    usage: Usage,
+    new_tokens: u32,
+}
+
+async fn conversation(model: &LlamaCpp, turns: usize) -> anyhow::Result<Conversation> {
+    let mut messages = vec![Message::system(
+        "You are an agent in a household. Reply with one short action such as 'go to cabinet 1'.",
+    )];
+    let mut usage = Usage::default();
+    let mut new_tokens = 0u32;
+    let mut seen = 0u32; // prompt + completion tokens the model has already processed
+    let t0 = Instant::now();
+    for i in 0..turns {
+        messages.push(Message::user(observation(i)));
+        let r = model
+            .chat(ChatRequest::new(messages.clone()).temperature(0.0).max_tokens(15))
+            .await?;
+        new_tokens += r.usage.prompt_tokens.saturating_sub(seen);
+        seen = r.usage.prompt_tokens + r.usage.completion_tokens;
+        usage += r.usage;
+        messages.push(Message::assistant(r.text()));
+    }
+    Ok(Conversation { wall_s: t0.elapsed().as_secs_f64(), usage, new_tokens })
+}
+
+fn row(name: &str, a: String, b: String, ratio: String, target: &str) {
+    println!("{name:<44} {a:>14} {b:>14} {ratio:>9}  {target}");
+}
+
+pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
+    let cfg = a.model.llama_config()?;
+    let path = cfg.model_path.display().to_string();
+    let reuse = LlamaCpp::load(cfg.clone())?;
+    let fresh = LlamaCpp::load(cfg.prefix_reuse(false))?;
+    let info = reuse.info().clone();
+    println!("hone bench llm — model {path}");
+    println!(
+        "  {} params, n_ctx {}, gpu offload {}, threads {}",
+        info.n_params,
+        info.n_ctx,
+        info.gpu_offload,
+        a.model.threads.map_or("all".to_string(), |t| t.to_string())
+    );
+
+    // 1. Prefill and decode speed (no reuse: every prompt token is evaluated).
+    let long_prompt = (0..6).map(observation).collect::<Vec<_>>().join("\n");
+    let r = fresh
+        .chat(ChatRequest::user(format!("{long_prompt}\nWrite a long, detailed story about this room.")).temperature(0.0).max_tokens(128))
+        .await?;
+    let prefill_tps = r.usage.prompt_tokens_evaluated as f64 / (r.timings.prompt_ms / 1000.0);
+    let decode_tps = r.usage.completion_tokens as f64 / (r.timings.generation_ms / 1000.0);
+
+    println!();
+    row("", "A".into(), "B".into(), "A/B".into(), "target");
+    row(
+        "prefill tok/s | decode tok/s",
+        format!("{prefill_tps:.1}"),
+        format!("{decode_tps:.1}"),
+        "".into(),
+        &format!("({} prompt, {} generated tokens)", r.usage.prompt_tokens, r.usage.completion_tokens),
+    );
+
+    // 2. Conversation with and without prefix reuse.
+    let with = conversation(&reuse, a.turns).await?;
+    let without = conversation(&fresh, a.turns).await?;
+    row(
+        &format!("{}-turn chat wall s: reuse | no reuse", a.turns),
+        format!("{:.2}", with.wall_s),
+        format!("{:.2}", without.wall_s),
+        format!("{:.3}", with.wall_s / without.wall_s),
+        "speed-up >= 3x (ratio <= 0.333)",
+    );
+    row(
+        "prompt tokens evaluated: reuse | no reuse",
+        with.usage.prompt_tokens_evaluated.to_string(),
+        without.usage.prompt_tokens_evaluated.to_string(),
+        format!("{:.3}", with.usage.prompt_tokens_evaluated as f64 / without.usage.prompt_tokens_evaluated as f64),
+        "",
+    );
+    row(
+        "reuse: evaluated | new tokens",
+        with.usage.prompt_tokens_evaluated.to_string(),
+        with.new_tokens.to_string(),
+        format!("{:.3}", with.usage.prompt_tokens_evaluated as f64 / with.new_tokens.max(1) as f64),
+        "<= 1.2",
+    );
+
+    // 3. n samples: one batched call vs n sequential calls (both reuse the prompt's cache).
+    let prompt = "Write a short poem about a kitchen at night.";
+    let req = |n: u32, seed: u64| {
+        ChatRequest::user(prompt).temperature(0.8).seed(seed).max_tokens(a.sample_tokens).n(n)
+    };
+    reuse.chat(req(1, 999).max_tokens(1)).await?; // warm the prompt cache for both variants
+    let t0 = Instant::now();
+    let batched = reuse.chat(req(a.samples, 1)).await?;
+    let batched_s = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let mut seq_tokens = 0;
+    for i in 0..a.samples {
+        seq_tokens += reuse.chat(req(1, 1 + i as u64)).await?.usage.completion_tokens;
+    }
+    let seq_s = t0.elapsed().as_secs_f64();
+    row(
+        &format!("{} samples wall s: batched | sequential", a.samples),
+        format!("{batched_s:.2}"),
+        format!("{seq_s:.2}"),
+        format!("{:.3}", batched_s / seq_s),
+        "<= 0.4",
+    );
+    row(
+        "  tokens generated: batched | sequential",
+        batched.usage.completion_tokens.to_string(),
+        seq_tokens.to_string(),
+        "".into(),
+        "",
+    );
+    row(
+        "  tok/s: batched | sequential",
+        format!("{:.1}", batched.usage.completion_tokens as f64 / batched_s),
+        format!("{:.1}", seq_tokens as f64 / seq_s),
+        "".into(),
+        "",
+    );
+    Ok(())
+}

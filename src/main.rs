@@ -1,0 +1,74 @@
+//! The `hone` command line. Argument parsing and printing only: the work is done by the crates.
+
+mod cmd_bench_llm;
+mod cmd_chat;
+mod cmd_sandbox;
+mod cmd_serve;
+mod model_args;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "hone", version, about = "Build and evaluate tool-using, self-reflecting agents")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Ask a model once and print its choices.
+    Chat(cmd_chat::ChatArgs),
+    /// Serve a local GGUF model over the OpenAI-compatible protocol.
+    Serve(cmd_serve::ServeArgs),
+    /// Run Python or JavaScript in the wasm sandbox.
+    Sandbox {
+        #[command(subcommand)]
+        cmd: SandboxCmd,
+    },
+    /// Benchmarks that print figures and ratios side by side.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SandboxCmd {
+    /// Run a program file (or - for stdin) and print its output and one JSON outcome line.
+    Run(cmd_sandbox::RunArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCmd {
+    /// Prefill/decode speed, prefix reuse over a conversation, batched vs sequential samples.
+    Llm(cmd_bench_llm::BenchLlmArgs),
+    /// Sandbox start-up latency against native python3, cold vs cached, throughput.
+    Sandbox(cmd_sandbox::BenchArgs),
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HONE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[tokio::main]
+async fn main() {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.cmd {
+        Cmd::Chat(a) => cmd_chat::run(a).await.map(|_| 0),
+        Cmd::Serve(a) => cmd_serve::run(a).await.map(|_| 0),
+        Cmd::Sandbox { cmd: SandboxCmd::Run(a) } => cmd_sandbox::run(a).await,
+        Cmd::Bench { which: BenchCmd::Llm(a) } => cmd_bench_llm::run(a).await.map(|_| 0),
+        Cmd::Bench { which: BenchCmd::Sandbox(a) } => cmd_sandbox::bench(a).await.map(|_| 0),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}

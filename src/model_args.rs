@@ -1,0 +1,55 @@
+//! Command-line options that choose and open a chat model, shared by every command.
+
+use anyhow::Context;
+use hone_core::llm::{ChatModel, LlamaCpp, LlamaCppConfig, OpenAiCompatible, OpenAiConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// GGUF model file (default: $HONE_MODEL, else the fetched assets/ default model).
+    #[arg(long, env = "HONE_MODEL")]
+    pub model: Option<PathBuf>,
+    /// Use an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long, env = "HONE_SERVER", conflicts_with = "model")]
+    pub server: Option<String>,
+    /// Model name to send to the server.
+    #[arg(long, default_value = "default")]
+    pub server_model: String,
+    /// Context window in tokens (0 = the model's, at most 8192).
+    #[arg(long, default_value_t = 0)]
+    pub ctx: u32,
+    /// Layers to offload to the GPU (default: all in a GPU build, none otherwise).
+    #[arg(long)]
+    pub gpu_layers: Option<u32>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<u32>,
+}
+
+impl ModelArgs {
+    pub fn model_path(&self) -> anyhow::Result<PathBuf> {
+        match &self.model {
+            Some(p) => Ok(p.clone()),
+            None => hone_core::assets::default_model_path(),
+        }
+    }
+
+    pub fn llama_config(&self) -> anyhow::Result<LlamaCppConfig> {
+        let mut c = LlamaCppConfig::new(self.model_path()?).n_ctx(self.ctx);
+        c.n_gpu_layers = self.gpu_layers;
+        c.n_threads = self.threads;
+        Ok(c)
+    }
+
+    pub fn open(&self) -> anyhow::Result<Arc<dyn ChatModel>> {
+        if let Some(url) = &self.server {
+            let m = OpenAiCompatible::new(OpenAiConfig::new(url, &self.server_model))?;
+            return Ok(Arc::new(m));
+        }
+        let cfg = self.llama_config()?;
+        let path = cfg.model_path.clone();
+        let m = LlamaCpp::load(cfg).with_context(|| format!("loading {}", path.display()))?;
+        Ok(Arc::new(m))
+    }
+}

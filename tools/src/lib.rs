@@ -1,0 +1,1 @@
+//! Tools for hone agents (being built).
