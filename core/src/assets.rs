@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 fn walk_up(start: &Path) -> Option<PathBuf> {
-    start.ancestors().map(|d| d.join("assets")).find(|d| d.is_dir())
+    start
+        .ancestors()
+        .map(|d| d.join("assets"))
+        .find(|d| d.is_dir())
 }
 
 /// The assets folder, if one can be found.
@@ -21,7 +24,9 @@ pub fn assets_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::current_dir().ok().and_then(|c| walk_up(&c)) {
         return Some(d);
     }
-    std::env::current_exe().ok().and_then(|e| e.parent().and_then(walk_up))
+    std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().and_then(walk_up))
 }
 
 /// The model to use when none is named: `$HONE_MODEL`, else `assets/` + [`DEFAULT_MODEL_FILE`].

@@ -12,9 +12,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod agent;
 pub mod assets;
+pub mod env;
 pub mod llm;
 pub mod tool;
+pub mod trajectory;
 
+pub use agent::{ActionMode, ReactAgent, RepeatPolicy};
+pub use env::{Environment, Step, TaskSpec};
 pub use llm::{ChatModel, ChatRequest, ChatResponse, Message, Role};
-pub use tool::{Tool, ToolOutput};
+pub use tool::{Tool, ToolOutput, ToolRegistry, TypedTool};
+pub use trajectory::{Episode, StopReason};

@@ -11,7 +11,8 @@ fn model_path() -> std::path::PathBuf {
 }
 
 fn load() -> LlamaCpp {
-    LlamaCpp::load(LlamaCppConfig::new(model_path()).n_ctx(2048)).expect("loading the default model")
+    LlamaCpp::load(LlamaCppConfig::new(model_path()).n_ctx(2048))
+        .expect("loading the default model")
 }
 
 /// A seed that differs between runs ("any seed"), printed so a failure can be replayed.
@@ -27,7 +28,13 @@ fn run_seed() -> u64 {
 #[tokio::test]
 async fn one_of_always_yields_a_member() {
     let m = load();
-    let options = ["go to cabinet 1", "go to cabinet 10", "take mug 1 from cabinet 1", "look", "inventory"];
+    let options = [
+        "go to cabinet 1",
+        "go to cabinet 10",
+        "take mug 1 from cabinet 1",
+        "look",
+        "inventory",
+    ];
     let seed = run_seed();
     let mut draws = 0;
     for call in 0..25u64 {
@@ -46,7 +53,11 @@ async fn one_of_always_yields_a_member() {
             .unwrap();
         assert_eq!(r.choices.len(), 4);
         for c in &r.choices {
-            assert!(options.contains(&c.text.as_str()), "{:?} is not an option", c.text);
+            assert!(
+                options.contains(&c.text.as_str()),
+                "{:?} is not an option",
+                c.text
+            );
             assert_eq!(c.finish_reason, FinishReason::Stop);
             draws += 1;
         }
@@ -83,8 +94,9 @@ async fn json_schema_output_parses_and_validates() {
             .await
             .unwrap();
         for c in &r.choices {
-            let v: serde_json::Value = serde_json::from_str(&c.text)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {:?} finish {:?}", c.text, c.finish_reason));
+            let v: serde_json::Value = serde_json::from_str(&c.text).unwrap_or_else(|e| {
+                panic!("not JSON ({e}): {:?} finish {:?}", c.text, c.finish_reason)
+            });
             grammar::validate(&schema, &v).unwrap_or_else(|e| panic!("{e}: {}", c.text));
         }
     }
@@ -94,7 +106,13 @@ async fn json_schema_output_parses_and_validates() {
 async fn n_samples_come_with_logprobs() {
     let m = load();
     let r = m
-        .chat(ChatRequest::user("Name a fruit.").n(4).temperature(1.0).max_tokens(12).top_logprobs(3))
+        .chat(
+            ChatRequest::user("Name a fruit.")
+                .n(4)
+                .temperature(1.0)
+                .max_tokens(12)
+                .top_logprobs(3),
+        )
         .await
         .unwrap();
     assert_eq!(r.choices.len(), 4);
@@ -106,7 +124,10 @@ async fn n_samples_come_with_logprobs() {
             assert!(t.logprob.is_finite() && t.logprob <= 0.0, "{t:?}");
             assert_eq!(t.top.len(), 3);
             // The alternatives are sorted and the best is at least as likely as the chosen token.
-            assert!(t.top[0].1 >= t.top[1].1 && t.top[0].1 >= t.logprob - 1e-4, "{t:?}");
+            assert!(
+                t.top[0].1 >= t.top[1].1 && t.top[0].1 >= t.logprob - 1e-4,
+                "{t:?}"
+            );
         }
         let joined: String = lp.iter().map(|t| t.token.as_str()).collect();
         assert_eq!(joined, c.text);
@@ -116,7 +137,10 @@ async fn n_samples_come_with_logprobs() {
 
 #[tokio::test]
 async fn same_seed_same_text() {
-    let req = ChatRequest::user("Tell me about a cat.").temperature(1.0).seed(1234).max_tokens(24);
+    let req = ChatRequest::user("Tell me about a cat.")
+        .temperature(1.0)
+        .seed(1234)
+        .max_tokens(24);
     let a = load().chat(req.clone()).await.unwrap();
     let b = load().chat(req).await.unwrap();
     assert_eq!(a.text(), b.text());
@@ -126,32 +150,60 @@ async fn same_seed_same_text() {
 #[tokio::test]
 async fn growing_conversation_evaluates_only_new_tokens() {
     let m = load();
-    let mut msgs = vec![Message::system("You are a helpful assistant."), Message::user("Say hello to the kitchen.")];
-    let r1 = m.chat(ChatRequest::new(msgs.clone()).temperature(0.0).max_tokens(16)).await.unwrap();
+    let mut msgs = vec![
+        Message::system("You are a helpful assistant."),
+        Message::user("Say hello to the kitchen."),
+    ];
+    let r1 = m
+        .chat(
+            ChatRequest::new(msgs.clone())
+                .temperature(0.0)
+                .max_tokens(16),
+        )
+        .await
+        .unwrap();
     assert_eq!(r1.usage.prompt_tokens_evaluated, r1.usage.prompt_tokens);
     msgs.push(Message::assistant(r1.text()));
     msgs.push(Message::user("Now list three things you see in it."));
-    let r2 = m.chat(ChatRequest::new(msgs).temperature(0.0).max_tokens(16)).await.unwrap();
+    let r2 = m
+        .chat(ChatRequest::new(msgs).temperature(0.0).max_tokens(16))
+        .await
+        .unwrap();
     let growth = r2.usage.prompt_tokens - r1.usage.prompt_tokens;
     println!(
         "turn 1: {} prompt tokens; turn 2: {} prompt tokens, {} evaluated (growth {growth})",
         r1.usage.prompt_tokens, r2.usage.prompt_tokens, r2.usage.prompt_tokens_evaluated
     );
-    assert!(r2.usage.prompt_tokens_evaluated <= growth, "evaluated more than the new tokens");
+    assert!(
+        r2.usage.prompt_tokens_evaluated <= growth,
+        "evaluated more than the new tokens"
+    );
     assert!(r2.usage.prompt_tokens_evaluated >= 5);
 }
 
 #[tokio::test]
 async fn two_conversations_keep_their_own_slots() {
     let m = load();
-    let a = vec![Message::user("Conversation A is about apples and pears in a bowl.")];
-    let b = vec![Message::user("Conversation B concerns a bathroom with a towel rack.")];
-    let ra = m.chat(ChatRequest::new(a.clone()).temperature(0.0).max_tokens(8)).await.unwrap();
-    m.chat(ChatRequest::new(b).temperature(0.0).max_tokens(8)).await.unwrap();
+    let a = vec![Message::user(
+        "Conversation A is about apples and pears in a bowl.",
+    )];
+    let b = vec![Message::user(
+        "Conversation B concerns a bathroom with a towel rack.",
+    )];
+    let ra = m
+        .chat(ChatRequest::new(a.clone()).temperature(0.0).max_tokens(8))
+        .await
+        .unwrap();
+    m.chat(ChatRequest::new(b).temperature(0.0).max_tokens(8))
+        .await
+        .unwrap();
     let mut a2 = a;
     a2.push(Message::assistant(ra.text()));
     a2.push(Message::user("And then?"));
-    let r = m.chat(ChatRequest::new(a2).temperature(0.0).max_tokens(8)).await.unwrap();
+    let r = m
+        .chat(ChatRequest::new(a2).temperature(0.0).max_tokens(8))
+        .await
+        .unwrap();
     assert!(
         r.usage.prompt_tokens_evaluated < r.usage.prompt_tokens - ra.usage.prompt_tokens + 1,
         "conversation A lost its cache after B ran: {:?}",
@@ -163,7 +215,12 @@ async fn two_conversations_keep_their_own_slots() {
 async fn stop_strings_cut_the_text() {
     let m = load();
     let r = m
-        .chat(ChatRequest::user("Count from 1 to 20, separated by commas.").temperature(0.0).max_tokens(60).stop("5"))
+        .chat(
+            ChatRequest::user("Count from 1 to 20, separated by commas.")
+                .temperature(0.0)
+                .max_tokens(60)
+                .stop("5"),
+        )
         .await
         .unwrap();
     assert!(!r.text().contains('5'), "{:?}", r.text());
@@ -175,7 +232,10 @@ fn missing_model_is_a_clear_error() {
     let e = LlamaCpp::load(LlamaCppConfig::new("/nonexistent/model.gguf")).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, LlmError::ModelLoad { .. }), "{msg}");
-    assert!(msg.contains("/nonexistent/model.gguf") && msg.contains("fetch-assets"), "{msg}");
+    assert!(
+        msg.contains("/nonexistent/model.gguf") && msg.contains("fetch-assets"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -205,13 +265,26 @@ fn corrupt_models_are_clear_errors() {
 #[tokio::test]
 async fn invalid_grammar_is_a_clear_error_and_the_model_still_works() {
     let m = load();
-    for g in ["root ::= \"unterminated", "root ::= undefined-rule", "this is not gbnf"] {
-        let e = m.chat(ChatRequest::user("hi").grammar(g)).await.unwrap_err();
+    for g in [
+        "root ::= \"unterminated",
+        "root ::= undefined-rule",
+        "this is not gbnf",
+    ] {
+        let e = m
+            .chat(ChatRequest::user("hi").grammar(g))
+            .await
+            .unwrap_err();
         assert!(matches!(e, LlmError::Grammar(_)), "{g}: {e}");
     }
-    let e = m.chat(ChatRequest::user("hi").json_schema(json!({"type": "string", "pattern": "a+"}))).await.unwrap_err();
+    let e = m
+        .chat(ChatRequest::user("hi").json_schema(json!({"type": "string", "pattern": "a+"})))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("pattern"), "{e}");
-    let r = m.chat(ChatRequest::user("hi").choice(["yes", "no"])).await.unwrap();
+    let r = m
+        .chat(ChatRequest::user("hi").choice(["yes", "no"]))
+        .await
+        .unwrap();
     assert!(["yes", "no"].contains(&r.text()));
 }
 
@@ -232,9 +305,24 @@ async fn prompt_longer_than_context_is_a_clear_error() {
 #[tokio::test]
 async fn bad_requests_are_refused() {
     let m = load();
-    assert!(matches!(m.chat(ChatRequest::new(vec![])).await, Err(LlmError::BadRequest(_))));
-    assert!(matches!(m.chat(ChatRequest::user("x").n(0)).await, Err(LlmError::BadRequest(_))));
-    assert!(matches!(m.chat(ChatRequest::user("x").n(99)).await, Err(LlmError::BadRequest(_))));
-    assert!(matches!(m.chat(ChatRequest::user("x").temperature(-1.0)).await, Err(LlmError::BadRequest(_))));
-    assert!(matches!(m.chat(ChatRequest::user("x\0y")).await, Err(LlmError::BadRequest(_))));
+    assert!(matches!(
+        m.chat(ChatRequest::new(vec![])).await,
+        Err(LlmError::BadRequest(_))
+    ));
+    assert!(matches!(
+        m.chat(ChatRequest::user("x").n(0)).await,
+        Err(LlmError::BadRequest(_))
+    ));
+    assert!(matches!(
+        m.chat(ChatRequest::user("x").n(99)).await,
+        Err(LlmError::BadRequest(_))
+    ));
+    assert!(matches!(
+        m.chat(ChatRequest::user("x").temperature(-1.0)).await,
+        Err(LlmError::BadRequest(_))
+    ));
+    assert!(matches!(
+        m.chat(ChatRequest::user("x\0y")).await,
+        Err(LlmError::BadRequest(_))
+    ));
 }

@@ -58,7 +58,11 @@ array ::= "[" ws ( value ws ( "," ws value ws )* )? "]"
 
 /// Converts a JSON schema to a GBNF grammar with start rule `root`.
 pub fn json_schema_to_gbnf(schema: &Value) -> Result<String, String> {
-    let mut c = Converter { root: schema, rules: BTreeMap::new(), refs: BTreeMap::new() };
+    let mut c = Converter {
+        root: schema,
+        rules: BTreeMap::new(),
+        refs: BTreeMap::new(),
+    };
     let body = c.visit(schema, "root")?;
     let mut out = format!("root ::= {body}\n");
     for (name, rule) in &c.rules {
@@ -76,18 +80,41 @@ struct Converter<'a> {
 }
 
 const IGNORED: &[&str] = &[
-    "description", "title", "default", "examples", "$schema", "$id", "format", "$defs",
-    "definitions", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-    "additionalProperties", "$comment",
+    "description",
+    "title",
+    "default",
+    "examples",
+    "$schema",
+    "$id",
+    "format",
+    "$defs",
+    "definitions",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "additionalProperties",
+    "$comment",
 ];
 
 impl Converter<'_> {
     fn add_rule(&mut self, hint: &str, body: String) -> String {
         let base: String = hint
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
-        let base = if base.is_empty() { "r".to_string() } else { base };
+        let base = if base.is_empty() {
+            "r".to_string()
+        } else {
+            base
+        };
         let mut name = base.clone();
         let mut i = 1;
         while self.rules.get(&name).is_some_and(|b| b != &body) || is_reserved(&name) {
@@ -102,22 +129,37 @@ impl Converter<'_> {
     fn visit(&mut self, schema: &Value, hint: &str) -> Result<String, String> {
         let obj = match schema {
             Value::Bool(true) => return Ok("value".into()),
-            Value::Bool(false) => return Err(format!("schema at {hint} is `false`: nothing can match")),
+            Value::Bool(false) => {
+                return Err(format!("schema at {hint} is `false`: nothing can match"))
+            }
             Value::Object(o) => o,
             other => return Err(format!("schema at {hint} is not an object: {other}")),
         };
         for key in obj.keys() {
             let known = matches!(
                 key.as_str(),
-                "type" | "properties" | "required" | "items" | "minItems" | "maxItems"
-                    | "minLength" | "maxLength" | "enum" | "const" | "anyOf" | "oneOf" | "$ref"
+                "type"
+                    | "properties"
+                    | "required"
+                    | "items"
+                    | "minItems"
+                    | "maxItems"
+                    | "minLength"
+                    | "maxLength"
+                    | "enum"
+                    | "const"
+                    | "anyOf"
+                    | "oneOf"
+                    | "$ref"
             );
             if !known && !IGNORED.contains(&key.as_str()) {
                 return Err(format!("unsupported JSON schema keyword `{key}` at {hint}"));
             }
         }
         if let Some(r) = obj.get("$ref") {
-            let r = r.as_str().ok_or_else(|| format!("$ref at {hint} is not a string"))?;
+            let r = r
+                .as_str()
+                .ok_or_else(|| format!("$ref at {hint} is not a string"))?;
             if let Some(name) = self.refs.get(r) {
                 return Ok(name.clone());
             }
@@ -132,7 +174,9 @@ impl Converter<'_> {
             return Ok(literal(&c.to_string()));
         }
         if let Some(e) = obj.get("enum") {
-            let vals = e.as_array().ok_or_else(|| format!("enum at {hint} is not an array"))?;
+            let vals = e
+                .as_array()
+                .ok_or_else(|| format!("enum at {hint} is not an array"))?;
             if vals.is_empty() {
                 return Err(format!("enum at {hint} is empty"));
             }
@@ -141,7 +185,9 @@ impl Converter<'_> {
         }
         for key in ["anyOf", "oneOf"] {
             if let Some(list) = obj.get(key) {
-                let list = list.as_array().ok_or_else(|| format!("{key} at {hint} is not an array"))?;
+                let list = list
+                    .as_array()
+                    .ok_or_else(|| format!("{key} at {hint} is not an array"))?;
                 let mut alts = Vec::new();
                 for (i, s) in list.iter().enumerate() {
                     let e = self.visit(s, &format!("{hint}-{i}"))?;
@@ -156,7 +202,9 @@ impl Converter<'_> {
             Some(Value::Array(ts)) => {
                 let mut alts = Vec::new();
                 for t in ts {
-                    let t = t.as_str().ok_or_else(|| format!("type list at {hint} holds a non-string"))?;
+                    let t = t
+                        .as_str()
+                        .ok_or_else(|| format!("type list at {hint} holds a non-string"))?;
                     alts.push(self.visit_type(t, obj, hint)?);
                 }
                 Ok(format!("({})", alts.join(" | ")))
@@ -165,11 +213,19 @@ impl Converter<'_> {
         }
     }
 
-    fn visit_type(&mut self, t: &str, obj: &Map<String, Value>, hint: &str) -> Result<String, String> {
+    fn visit_type(
+        &mut self,
+        t: &str,
+        obj: &Map<String, Value>,
+        hint: &str,
+    ) -> Result<String, String> {
         let count = |k: &str| -> Result<Option<u64>, String> {
             match obj.get(k) {
                 None => Ok(None),
-                Some(v) => v.as_u64().map(Some).ok_or_else(|| format!("{k} at {hint} is not a non-negative integer")),
+                Some(v) => v
+                    .as_u64()
+                    .map(Some)
+                    .ok_or_else(|| format!("{k} at {hint} is not a non-negative integer")),
             }
         };
         match t {
@@ -204,9 +260,13 @@ impl Converter<'_> {
                 let body = match (lo, hi) {
                     (_, Some(0)) => "\"[\" ws \"]\"".to_string(),
                     (0, None) => format!("\"[\" ws ( {item} ws ( {sep} )* )? \"]\""),
-                    (0, Some(h)) => format!("\"[\" ws ( {item} ws ( {sep} ){{0,{}}} )? \"]\"", h - 1),
+                    (0, Some(h)) => {
+                        format!("\"[\" ws ( {item} ws ( {sep} ){{0,{}}} )? \"]\"", h - 1)
+                    }
                     (l, None) => format!("\"[\" ws {item} ws ( {sep} ){{{},}} \"]\"", l - 1),
-                    (l, Some(h)) => format!("\"[\" ws {item} ws ( {sep} ){{{},{}}} \"]\"", l - 1, h - 1),
+                    (l, Some(h)) => {
+                        format!("\"[\" ws {item} ws ( {sep} ){{{},{}}} \"]\"", l - 1, h - 1)
+                    }
                 };
                 Ok(self.add_rule(&format!("{hint}-array"), body))
             }
@@ -223,7 +283,9 @@ impl Converter<'_> {
                 };
                 for r in &required {
                     if !props.contains_key(*r) {
-                        return Err(format!("required property `{r}` at {hint} is not in properties"));
+                        return Err(format!(
+                            "required property `{r}` at {hint} is not in properties"
+                        ));
                     }
                 }
                 // Required properties first (in declared order), then the optional ones.
@@ -231,8 +293,15 @@ impl Converter<'_> {
                 let mut opt = Vec::new();
                 for (name, s) in props {
                     let v = self.visit(s, &format!("{hint}-{name}"))?;
-                    let kv = format!("{} ws \":\" ws {v}", literal(&Value::String(name.clone()).to_string()));
-                    if required.contains(&name.as_str()) { req.push(kv) } else { opt.push(kv) }
+                    let kv = format!(
+                        "{} ws \":\" ws {v}",
+                        literal(&Value::String(name.clone()).to_string())
+                    );
+                    if required.contains(&name.as_str()) {
+                        req.push(kv)
+                    } else {
+                        opt.push(kv)
+                    }
                 }
                 let body = if !req.is_empty() {
                     let mut parts = req.join(" ws \",\" ws ");
@@ -264,16 +333,29 @@ impl Converter<'_> {
 fn is_reserved(name: &str) -> bool {
     matches!(
         name,
-        "root" | "ws" | "string" | "char" | "integer" | "number" | "boolean" | "null" | "value"
-            | "object" | "array"
+        "root"
+            | "ws"
+            | "string"
+            | "char"
+            | "integer"
+            | "number"
+            | "boolean"
+            | "null"
+            | "value"
+            | "object"
+            | "array"
     )
 }
 
 fn resolve_ref<'a>(root: &'a Value, r: &str) -> Result<&'a Value, String> {
-    let path = r.strip_prefix("#/").ok_or_else(|| format!("only local $refs (#/...) are supported, got {r}"))?;
+    let path = r
+        .strip_prefix("#/")
+        .ok_or_else(|| format!("only local $refs (#/...) are supported, got {r}"))?;
     let mut cur = root;
     for part in path.split('/') {
-        cur = cur.get(part).ok_or_else(|| format!("$ref {r} points nowhere"))?;
+        cur = cur
+            .get(part)
+            .ok_or_else(|| format!("$ref {r} points nowhere"))?;
     }
     Ok(cur)
 }
@@ -301,7 +383,10 @@ fn validate_at(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), 
     }
     if let Some(Value::Array(e)) = obj.get("enum") {
         if !e.contains(v) {
-            return Err(format!("{at}: {v} is not one of {}", Value::Array(e.clone())));
+            return Err(format!(
+                "{at}: {v} is not one of {}",
+                Value::Array(e.clone())
+            ));
         }
     }
     for key in ["anyOf", "oneOf"] {
@@ -322,29 +407,49 @@ fn validate_at(root: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), 
     match v {
         Value::String(s) => {
             let n = s.chars().count() as u64;
-            if obj.get("minLength").and_then(Value::as_u64).is_some_and(|m| n < m) {
+            if obj
+                .get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n < m)
+            {
                 return Err(format!("{at}: string shorter than minLength"));
             }
-            if obj.get("maxLength").and_then(Value::as_u64).is_some_and(|m| n > m) {
+            if obj
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n > m)
+            {
                 return Err(format!("{at}: string longer than maxLength"));
             }
         }
         Value::Number(num) => {
             let x = num.as_f64().unwrap_or(f64::NAN);
             let bound = |k: &str| obj.get(k).and_then(Value::as_f64);
-            if bound("minimum").is_some_and(|m| x < m) || bound("exclusiveMinimum").is_some_and(|m| x <= m) {
+            if bound("minimum").is_some_and(|m| x < m)
+                || bound("exclusiveMinimum").is_some_and(|m| x <= m)
+            {
                 return Err(format!("{at}: {x} is below the minimum"));
             }
-            if bound("maximum").is_some_and(|m| x > m) || bound("exclusiveMaximum").is_some_and(|m| x >= m) {
+            if bound("maximum").is_some_and(|m| x > m)
+                || bound("exclusiveMaximum").is_some_and(|m| x >= m)
+            {
                 return Err(format!("{at}: {x} is above the maximum"));
             }
         }
         Value::Array(items) => {
             let n = items.len() as u64;
-            if obj.get("minItems").and_then(Value::as_u64).is_some_and(|m| n < m) {
+            if obj
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n < m)
+            {
                 return Err(format!("{at}: fewer than minItems items"));
             }
-            if obj.get("maxItems").and_then(Value::as_u64).is_some_and(|m| n > m) {
+            if obj
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| n > m)
+            {
                 return Err(format!("{at}: more than maxItems items"));
             }
             if let Some(s) = obj.get("items") {
@@ -403,7 +508,10 @@ mod tests {
 
     #[test]
     fn one_of_lists_alternatives() {
-        assert_eq!(one_of(&["go to desk 1", "look"]), "root ::= \"go to desk 1\" | \"look\"\n");
+        assert_eq!(
+            one_of(&["go to desk 1", "look"]),
+            "root ::= \"go to desk 1\" | \"look\"\n"
+        );
     }
 
     #[test]
@@ -414,7 +522,10 @@ mod tests {
             "required": ["b"]
         }))
         .unwrap();
-        let root_rule = g.lines().find(|l| l.starts_with("root-object ::=")).unwrap();
+        let root_rule = g
+            .lines()
+            .find(|l| l.starts_with("root-object ::="))
+            .unwrap();
         let b = root_rule.find("\\\"b\\\"").unwrap();
         let a = root_rule.find("\\\"a\\\"").unwrap();
         assert!(b < a, "{root_rule}");
@@ -444,10 +555,16 @@ mod tests {
             "n": {"type": "integer", "minimum": 1}, "tag": {"enum": ["x", "y"]}},
             "required": ["n"], "additionalProperties": false});
         assert!(validate(&s, &json!({"n": 2, "tag": "x"})).is_ok());
-        assert!(validate(&s, &json!({"n": 0})).unwrap_err().contains("minimum"));
-        assert!(validate(&s, &json!({"tag": "x"})).unwrap_err().contains("missing"));
+        assert!(validate(&s, &json!({"n": 0}))
+            .unwrap_err()
+            .contains("minimum"));
+        assert!(validate(&s, &json!({"tag": "x"}))
+            .unwrap_err()
+            .contains("missing"));
         assert!(validate(&s, &json!({"n": 1, "tag": "z"})).is_err());
-        assert!(validate(&s, &json!({"n": 1, "k": 1})).unwrap_err().contains("unexpected"));
+        assert!(validate(&s, &json!({"n": 1, "k": 1}))
+            .unwrap_err()
+            .contains("unexpected"));
         assert!(validate(&s, &json!({"n": 1.5})).is_err());
     }
 }

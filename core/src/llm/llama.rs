@@ -109,7 +109,10 @@ pub struct ModelInfo {
 }
 
 enum Job {
-    Chat(Box<ChatRequest>, oneshot::Sender<Result<ChatResponse, LlmError>>),
+    Chat(
+        Box<ChatRequest>,
+        oneshot::Sender<Result<ChatResponse, LlmError>>,
+    ),
     Tokenize(String, oneshot::Sender<Result<usize, LlmError>>),
 }
 
@@ -122,7 +125,9 @@ pub struct LlamaCpp {
 
 impl std::fmt::Debug for LlamaCpp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlamaCpp").field("info", &self.info).finish()
+        f.debug_struct("LlamaCpp")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -140,14 +145,18 @@ fn backend() -> Result<&'static LlamaBackend, LlmError> {
 /// Checks that `path` is a readable GGUF file before llama.cpp sees it.
 fn check_gguf(path: &Path) -> Result<(), LlmError> {
     use std::io::Read;
-    let err = |reason: String| LlmError::ModelLoad { path: path.display().to_string(), reason };
+    let err = |reason: String| LlmError::ModelLoad {
+        path: path.display().to_string(),
+        reason,
+    };
     let mut f = std::fs::File::open(path).map_err(|e| {
         err(format!(
             "{e} (run scripts/fetch-assets for the default model, or pass --model / HONE_MODEL)"
         ))
     })?;
     let mut magic = [0u8; 4];
-    f.read_exact(&mut magic).map_err(|_| err("file is too short to be a GGUF model".into()))?;
+    f.read_exact(&mut magic)
+        .map_err(|_| err("file is too short to be a GGUF model".into()))?;
     if &magic != b"GGUF" {
         return Err(err("not a GGUF file (bad magic bytes)".into()));
     }
@@ -173,7 +182,10 @@ impl LlamaCpp {
         let info = ready_rx
             .recv()
             .map_err(|_| LlmError::Backend("the model thread died while loading".into()))??;
-        Ok(Self { tx, info: Arc::new(info) })
+        Ok(Self {
+            tx,
+            info: Arc::new(info),
+        })
     }
 
     pub fn info(&self) -> &ModelInfo {
@@ -258,18 +270,29 @@ struct Worker {
 }
 
 impl Worker {
-    fn open(backend: &LlamaBackend, config: &LlamaCppConfig, name: String) -> Result<Self, LlmError> {
+    fn open(
+        backend: &LlamaBackend,
+        config: &LlamaCppConfig,
+        name: String,
+    ) -> Result<Self, LlmError> {
         let gpu = backend.supports_gpu_offload();
         let layers = config.n_gpu_layers.unwrap_or(if gpu { 999 } else { 0 });
         let params = LlamaModelParams::default().with_n_gpu_layers(layers);
-        let model = LlamaModel::load_from_file(backend, &config.model_path, &params).map_err(|e| {
-            LlmError::ModelLoad {
-                path: config.model_path.display().to_string(),
-                reason: format!("llama.cpp could not load it ({e}): corrupt, truncated or an unsupported GGUF"),
-            }
-        })?;
+        let model =
+            LlamaModel::load_from_file(backend, &config.model_path, &params).map_err(|e| {
+                LlmError::ModelLoad {
+                    path: config.model_path.display().to_string(),
+                    reason: format!(
+                    "llama.cpp could not load it ({e}): corrupt, truncated or an unsupported GGUF"
+                ),
+                }
+            })?;
         let n_ctx_train = model.n_ctx_train();
-        let n_ctx = if config.n_ctx == 0 { n_ctx_train.min(8192) } else { config.n_ctx };
+        let n_ctx = if config.n_ctx == 0 {
+            n_ctx_train.min(8192)
+        } else {
+            config.n_ctx
+        };
         let info = ModelInfo {
             name,
             n_ctx,
@@ -331,7 +354,9 @@ impl<'m> WorkerCtx<'m> {
         info: ModelInfo,
     ) -> Result<Self, LlmError> {
         let threads = config.n_threads.map(|t| t as i32).unwrap_or_else(|| {
-            std::thread::available_parallelism().map(|n| n.get() as i32).unwrap_or(2)
+            std::thread::available_parallelism()
+                .map(|n| n.get() as i32)
+                .unwrap_or(2)
         });
         let n_seq = config.n_slots + config.max_n - 1;
         let params = LlamaContextParams::default()
@@ -351,8 +376,21 @@ impl<'m> WorkerCtx<'m> {
             Err(_) => LlamaChatTemplate::new("chatml")
                 .map_err(|e| LlmError::Backend(format!("chat template: {e}")))?,
         };
-        let slots = (0..config.n_slots).map(|_| Slot { tokens: Vec::new(), last_used: 0 }).collect();
-        Ok(Self { model, ctx, template, info, config: config.clone(), slots, clock: 0 })
+        let slots = (0..config.n_slots)
+            .map(|_| Slot {
+                tokens: Vec::new(),
+                last_used: 0,
+            })
+            .collect();
+        Ok(Self {
+            model,
+            ctx,
+            template,
+            info,
+            config: config.clone(),
+            slots,
+            clock: 0,
+        })
     }
 
     /// Forgets every cached sequence (after an internal error).
@@ -369,7 +407,9 @@ impl<'m> WorkerCtx<'m> {
             .iter()
             .map(|m| LlamaChatMessage::new(m.role.as_str().to_string(), m.content.clone()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| LlmError::BadRequest(format!("a message cannot be passed to llama.cpp: {e}")))?;
+            .map_err(|e| {
+                LlmError::BadRequest(format!("a message cannot be passed to llama.cpp: {e}"))
+            })?;
         let prompt = self
             .model
             .apply_chat_template(&self.template, &msgs, true)
@@ -433,7 +473,13 @@ impl<'m> WorkerCtx<'m> {
         let lcps: Vec<usize> = self
             .slots
             .iter()
-            .map(|s| s.tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count())
+            .map(|s| {
+                s.tokens
+                    .iter()
+                    .zip(tokens)
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
             .collect();
         let best = (0..self.slots.len()).max_by_key(|&i| (lcps[i], self.slots[i].last_used));
         let Some(best) = best.filter(|_| self.config.prefix_reuse) else {
@@ -472,7 +518,9 @@ impl<'m> WorkerCtx<'m> {
     }
 
     fn clear_slot(&mut self, slot: usize) {
-        self.ctx.clear_kv_cache_seq(Some(slot as u32), None, None).ok();
+        self.ctx
+            .clear_kv_cache_seq(Some(slot as u32), None, None)
+            .ok();
         self.slots[slot].tokens.clear();
     }
 
@@ -487,7 +535,10 @@ impl<'m> WorkerCtx<'m> {
         let tokens = self.render(req)?;
         let n_ctx = self.info.n_ctx as usize;
         if tokens.len() >= n_ctx {
-            return Err(LlmError::ContextOverflow { tokens: tokens.len(), n_ctx });
+            return Err(LlmError::ContextOverflow {
+                tokens: tokens.len(),
+                n_ctx,
+            });
         }
         // Samplers are built before touching the cache so a bad grammar changes nothing.
         let gtext = Self::grammar_text(req)?;
@@ -512,8 +563,14 @@ impl<'m> WorkerCtx<'m> {
         // Keep the common prefix, but always evaluate at least the last prompt token: its
         // logits start generation.
         let mut keep = lcp.min(tokens.len() - 1);
-        if self.ctx.kv_cache_seq_rm(seq, Some(keep as u32), None).is_err() {
-            self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None).ok();
+        if self
+            .ctx
+            .kv_cache_seq_rm(seq, Some(keep as u32), None)
+            .is_err()
+        {
+            self.ctx
+                .clear_kv_cache_seq(Some(seq as u32), None, None)
+                .ok();
             keep = 0;
         }
         self.slots[slot].tokens.truncate(keep);
@@ -533,7 +590,9 @@ impl<'m> WorkerCtx<'m> {
             let base = keep + c * n_batch;
             for (j, &t) in chunk.iter().enumerate() {
                 let last = base + j == tokens.len() - 1;
-                batch.add(t, (base + j) as i32, &[seq], last).map_err(backend_err)?;
+                batch
+                    .add(t, (base + j) as i32, &[seq], last)
+                    .map_err(backend_err)?;
             }
             self.decode(&mut batch, slot)?;
             last_idx = batch.n_tokens() - 1;
@@ -543,18 +602,28 @@ impl<'m> WorkerCtx<'m> {
 
         // Samples 2..n read the same prompt cache through copies of the slot's sequence.
         for (i, s) in samples.iter_mut().enumerate() {
-            s.seq = if i == 0 { seq } else { self.config.n_slots as i32 + i as i32 - 1 };
+            s.seq = if i == 0 {
+                seq
+            } else {
+                self.config.n_slots as i32 + i as i32 - 1
+            };
             s.logits_idx = last_idx;
             if i > 0 {
-                self.ctx.clear_kv_cache_seq(Some(s.seq as u32), None, None).ok();
-                self.ctx.copy_kv_cache_seq(seq, s.seq, None, None).map_err(backend_err)?;
+                self.ctx
+                    .clear_kv_cache_seq(Some(s.seq as u32), None, None)
+                    .ok();
+                self.ctx
+                    .copy_kv_cache_seq(seq, s.seq, None, None)
+                    .map_err(backend_err)?;
             }
         }
 
         let t_gen = Instant::now();
         let result = self.generate(req, &mut samples, &mut batch, tokens.len(), max_new);
         for s in samples.iter().skip(1) {
-            self.ctx.clear_kv_cache_seq(Some(s.seq as u32), None, None).ok();
+            self.ctx
+                .clear_kv_cache_seq(Some(s.seq as u32), None, None)
+                .ok();
         }
         if let Some(first) = samples.first() {
             let extra = &first.generated[..first.decoded];
@@ -580,7 +649,11 @@ impl<'m> WorkerCtx<'m> {
                 prompt_tokens_evaluated: (tokens.len() - keep) as u32,
                 completion_tokens,
             },
-            timings: Timings { prompt_ms, generation_ms, total_ms: ms(t0.elapsed()) },
+            timings: Timings {
+                prompt_ms,
+                generation_ms,
+                total_ms: ms(t0.elapsed()),
+            },
         })
     }
 
@@ -616,7 +689,9 @@ impl<'m> WorkerCtx<'m> {
             Ok(()) => Ok(()),
             Err(e) => {
                 // The cache may now hold part of the batch: forget the slot so it is not reused.
-                self.ctx.clear_kv_cache_seq(Some(slot as u32), None, None).ok();
+                self.ctx
+                    .clear_kv_cache_seq(Some(slot as u32), None, None)
+                    .ok();
                 self.slots[slot].tokens.clear();
                 Err(LlmError::Backend(format!("llama.cpp decode failed: {e}")))
             }
@@ -646,7 +721,11 @@ impl<'m> WorkerCtx<'m> {
                 let logits = self.ctx.get_logits_ith(s.logits_idx);
                 let mut arr = LlamaTokenDataArray::from_iter(
                     logits.iter().enumerate().map(|(i, &l)| {
-                        llama_cpp_2::token::data::LlamaTokenData::new(LlamaToken::new(i as i32), l, 0.0)
+                        llama_cpp_2::token::data::LlamaTokenData::new(
+                            LlamaToken::new(i as i32),
+                            l,
+                            0.0,
+                        )
                     }),
                     false,
                 );
@@ -667,7 +746,8 @@ impl<'m> WorkerCtx<'m> {
                     continue;
                 }
                 if req.logprobs {
-                    s.logprobs.push(token_logprob(self.model, logits, tok, req.top_logprobs));
+                    s.logprobs
+                        .push(token_logprob(self.model, logits, tok, req.top_logprobs));
                 }
                 s.generated.push(tok);
                 let before = s.bytes.len();
@@ -698,7 +778,9 @@ impl<'m> WorkerCtx<'m> {
                 return Ok(());
             }
             if let Err(e) = self.ctx.decode(batch) {
-                return Err(LlmError::Backend(format!("llama.cpp decode failed while generating: {e}")));
+                return Err(LlmError::Backend(format!(
+                    "llama.cpp decode failed while generating: {e}"
+                )));
             }
         }
     }
@@ -721,12 +803,21 @@ fn token_logprob(model: &LlamaModel, logits: &[f32], tok: LlamaToken, top: u32) 
     if top > 0 {
         let mut idx: Vec<usize> = (0..logits.len()).collect();
         let k = (top as usize).min(idx.len());
-        idx.select_nth_unstable_by(k.saturating_sub(1), |&a, &b| logits[b].total_cmp(&logits[a]));
+        idx.select_nth_unstable_by(k.saturating_sub(1), |&a, &b| {
+            logits[b].total_cmp(&logits[a])
+        });
         idx.truncate(k);
         idx.sort_by(|&a, &b| logits[b].total_cmp(&logits[a]));
-        alts = idx.into_iter().map(|i| (piece(model, LlamaToken::new(i as i32)), lp(i))).collect();
+        alts = idx
+            .into_iter()
+            .map(|i| (piece(model, LlamaToken::new(i as i32)), lp(i)))
+            .collect();
     }
-    TokenLogprob { token: piece(model, tok), logprob: lp(tok.0 as usize), top: alts }
+    TokenLogprob {
+        token: piece(model, tok),
+        logprob: lp(tok.0 as usize),
+        top: alts,
+    }
 }
 
 fn backend_err(e: impl std::fmt::Display) -> LlmError {

@@ -52,13 +52,22 @@ pub struct Message {
 
 impl Message {
     pub fn system(content: impl Into<String>) -> Self {
-        Self { role: Role::System, content: content.into() }
+        Self {
+            role: Role::System,
+            content: content.into(),
+        }
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Self { role: Role::User, content: content.into() }
+        Self {
+            role: Role::User,
+            content: content.into(),
+        }
     }
     pub fn assistant(content: impl Into<String>) -> Self {
-        Self { role: Role::Assistant, content: content.into() }
+        Self {
+            role: Role::Assistant,
+            content: content.into(),
+        }
     }
 }
 
@@ -183,7 +192,9 @@ impl ChatRequest {
         self
     }
     pub fn choice<S: Into<String>>(mut self, options: impl IntoIterator<Item = S>) -> Self {
-        self.constraint = Some(Constraint::OneOf(options.into_iter().map(Into::into).collect()));
+        self.constraint = Some(Constraint::OneOf(
+            options.into_iter().map(Into::into).collect(),
+        ));
         self
     }
 
@@ -201,7 +212,10 @@ impl ChatRequest {
         }
         let s = &self.sampling;
         if !(s.temperature >= 0.0 && s.temperature.is_finite()) {
-            return bad(format!("temperature {} is not a finite value >= 0", s.temperature));
+            return bad(format!(
+                "temperature {} is not a finite value >= 0",
+                s.temperature
+            ));
         }
         if !(s.top_p > 0.0 && s.top_p <= 1.0) {
             return bad(format!("top_p {} is not in (0, 1]", s.top_p));
@@ -257,7 +271,9 @@ pub struct Choice {
 impl Choice {
     /// Sum of the chosen tokens' log-probabilities (None without logprobs).
     pub fn total_logprob(&self) -> Option<f32> {
-        self.logprobs.as_ref().map(|l| l.iter().map(|t| t.logprob).sum())
+        self.logprobs
+            .as_ref()
+            .map(|l| l.iter().map(|t| t.logprob).sum())
     }
     /// Mean log-probability per token (None without logprobs or tokens).
     pub fn mean_logprob(&self) -> Option<f32> {
@@ -320,7 +336,11 @@ pub enum LlmError {
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     #[error("server at {url} answered {status}: {body}")]
-    Http { url: String, status: u16, body: String },
+    Http {
+        url: String,
+        status: u16,
+        body: String,
+    },
     #[error("unexpected response from {url}: {reason}")]
     BadResponse { url: String, reason: String },
     #[error("model backend failed: {0}")]

@@ -29,7 +29,9 @@ impl OpenAiConfig {
         Self {
             base_url: base_url.into().trim_end_matches('/').to_string(),
             model: model.into(),
-            api_key: std::env::var("OPENAI_API_KEY").ok().filter(|k| !k.is_empty()),
+            api_key: std::env::var("OPENAI_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
             timeout: Duration::from_secs(300),
             max_retries: 3,
             backoff: Duration::from_millis(250),
@@ -94,7 +96,10 @@ impl ChatModel for OpenAiCompatible {
             }
             let retryable = match rb.send().await {
                 Err(e) => {
-                    let err = LlmError::Unreachable { url: url.clone(), reason: describe(&e) };
+                    let err = LlmError::Unreachable {
+                        url: url.clone(),
+                        reason: describe(&e),
+                    };
                     if e.is_timeout() {
                         return Err(err);
                     }
@@ -107,16 +112,25 @@ impl ChatModel for OpenAiCompatible {
                         reason: format!("reading the body failed: {e}"),
                     })?;
                     if status.is_success() {
-                        let wire: WireResponse = serde_json::from_str(&text).map_err(|e| {
-                            LlmError::BadResponse { url: url.clone(), reason: format!("{e}; body: {}", clip(&text)) }
-                        })?;
-                        let mut r = wire
-                            .into_response(req.n)
-                            .map_err(|reason| LlmError::BadResponse { url: url.clone(), reason })?;
+                        let wire: WireResponse =
+                            serde_json::from_str(&text).map_err(|e| LlmError::BadResponse {
+                                url: url.clone(),
+                                reason: format!("{e}; body: {}", clip(&text)),
+                            })?;
+                        let mut r =
+                            wire.into_response(req.n)
+                                .map_err(|reason| LlmError::BadResponse {
+                                    url: url.clone(),
+                                    reason,
+                                })?;
                         r.timings.total_ms = ms(t0.elapsed());
                         return Ok(r);
                     }
-                    let err = LlmError::Http { url: url.clone(), status: status.as_u16(), body: clip(&text) };
+                    let err = LlmError::Http {
+                        url: url.clone(),
+                        status: status.as_u16(),
+                        body: clip(&text),
+                    };
                     if !(status.as_u16() == 429 || status.is_server_error()) {
                         return Err(err);
                     }

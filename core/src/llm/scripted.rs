@@ -22,12 +22,19 @@ impl Scripted {
 
     /// Replies made of several choices each (for voting and best-of-n logic).
     pub fn with_choices(replies: impl IntoIterator<Item = Vec<Choice>>) -> Self {
-        Self { replies: Mutex::new(replies.into_iter().collect()), seen: Mutex::default() }
+        Self {
+            replies: Mutex::new(replies.into_iter().collect()),
+            seen: Mutex::default(),
+        }
     }
 
     /// A stop-terminated choice without logprobs.
     pub fn choice(text: impl Into<String>) -> Choice {
-        Choice { text: text.into(), finish_reason: FinishReason::Stop, logprobs: None }
+        Choice {
+            text: text.into(),
+            finish_reason: FinishReason::Stop,
+            logprobs: None,
+        }
     }
 
     /// Every request received so far, in order.
@@ -49,7 +56,10 @@ impl ChatModel for Scripted {
     async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, LlmError> {
         req.validate()?;
         let call = {
-            let mut seen = self.seen.lock().map_err(|_| LlmError::Backend("poisoned".into()))?;
+            let mut seen = self
+                .seen
+                .lock()
+                .map_err(|_| LlmError::Backend("poisoned".into()))?;
             seen.push(req.clone());
             seen.len()
         };
@@ -60,7 +70,9 @@ impl ChatModel for Scripted {
             .pop_front()
             .ok_or(LlmError::ScriptExhausted(call))?;
         if reply.is_empty() {
-            return Err(LlmError::Backend(format!("scripted reply {call} has no choices")));
+            return Err(LlmError::Backend(format!(
+                "scripted reply {call} has no choices"
+            )));
         }
         let choices: Vec<Choice> = reply.iter().cycle().take(req.n as usize).cloned().collect();
         // Rough counts (words) so budget logic has something to add up.
@@ -70,7 +82,11 @@ impl ChatModel for Scripted {
         Ok(ChatResponse {
             model: "scripted".into(),
             choices,
-            usage: Usage { prompt_tokens, prompt_tokens_evaluated: prompt_tokens, completion_tokens },
+            usage: Usage {
+                prompt_tokens,
+                prompt_tokens_evaluated: prompt_tokens,
+                completion_tokens,
+            },
             timings: Timings::default(),
         })
     }
@@ -85,7 +101,10 @@ mod tests {
         let m = Scripted::new(["a", "b"]);
         assert_eq!(m.chat(ChatRequest::user("x")).await.unwrap().text(), "a");
         assert_eq!(m.chat(ChatRequest::user("y")).await.unwrap().text(), "b");
-        assert!(matches!(m.chat(ChatRequest::user("z")).await, Err(LlmError::ScriptExhausted(3))));
+        assert!(matches!(
+            m.chat(ChatRequest::user("z")).await,
+            Err(LlmError::ScriptExhausted(3))
+        ));
         assert_eq!(m.requests().len(), 3);
         assert_eq!(m.requests()[1].messages[0].content, "y");
     }

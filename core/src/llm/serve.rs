@@ -22,7 +22,10 @@ struct AppState {
 
 /// The router; mount it on any listener (see [`serve`]).
 pub fn router(model: Arc<dyn ChatModel>) -> Router {
-    let state = Arc::new(AppState { model, next_id: AtomicU64::new(1) });
+    let state = Arc::new(AppState {
+        model,
+        next_id: AtomicU64::new(1),
+    });
     Router::new()
         .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models))
@@ -31,22 +34,44 @@ pub fn router(model: Arc<dyn ChatModel>) -> Router {
 }
 
 /// Serves until the listener fails or the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, model: Arc<dyn ChatModel>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    model: Arc<dyn ChatModel>,
+) -> std::io::Result<()> {
     axum::serve(listener, router(model)).await
 }
 
 fn error(status: StatusCode, kind: &str, message: String) -> Response {
-    (status, Json(json!({"error": {"message": message, "type": kind, "code": status.as_u16()}}))).into_response()
+    (
+        status,
+        Json(json!({"error": {"message": message, "type": kind, "code": status.as_u16()}})),
+    )
+        .into_response()
 }
 
-async fn chat(State(st): State<Arc<AppState>>, body: Result<Json<WireRequest>, JsonRejection>) -> Response {
+async fn chat(
+    State(st): State<Arc<AppState>>,
+    body: Result<Json<WireRequest>, JsonRejection>,
+) -> Response {
     let Json(wire) = match body {
         Ok(b) => b,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request_error", e.body_text()),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                e.body_text(),
+            )
+        }
     };
     let req = match wire.into_request() {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, "invalid_request_error", e.to_string()),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                e.to_string(),
+            )
+        }
     };
     match st.model.chat(req).await {
         Ok(r) => {
@@ -57,10 +82,18 @@ async fn chat(State(st): State<Arc<AppState>>, body: Result<Json<WireRequest>, J
                 .unwrap_or(0);
             Json(WireResponse::from_response(&r, id, created)).into_response()
         }
-        Err(e @ (LlmError::BadRequest(_) | LlmError::Grammar(_) | LlmError::ContextOverflow { .. })) => {
-            error(StatusCode::BAD_REQUEST, "invalid_request_error", e.to_string())
-        }
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", e.to_string()),
+        Err(
+            e @ (LlmError::BadRequest(_) | LlmError::Grammar(_) | LlmError::ContextOverflow { .. }),
+        ) => error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            e.to_string(),
+        ),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            e.to_string(),
+        ),
     }
 }
 

@@ -25,7 +25,11 @@ pub struct WireRequest {
     pub min_p: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none", alias = "max_completion_tokens")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        alias = "max_completion_tokens"
+    )]
     pub max_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
@@ -93,7 +97,9 @@ impl WireRequest {
         let mut constraint = None;
         let mut set = |c: Constraint| -> Result<(), LlmError> {
             if constraint.replace(c).is_some() {
-                return Err(bad("give at most one of grammar, guided_choice, response_format"));
+                return Err(bad(
+                    "give at most one of grammar, guided_choice, response_format",
+                ));
             }
             Ok(())
         };
@@ -106,7 +112,9 @@ impl WireRequest {
         if let Some(rf) = self.response_format {
             match rf.get("type").and_then(Value::as_str) {
                 Some("text") | None => {}
-                Some("json_object") => set(Constraint::JsonSchema(serde_json::json!({"type": "object"})))?,
+                Some("json_object") => set(Constraint::JsonSchema(
+                    serde_json::json!({"type": "object"}),
+                ))?,
                 Some("json_schema") => {
                     let schema = rf
                         .pointer("/json_schema/schema")
@@ -115,7 +123,11 @@ impl WireRequest {
                         .ok_or_else(|| bad("response_format json_schema has no schema"))?;
                     set(Constraint::JsonSchema(schema))?
                 }
-                Some(other) => return Err(LlmError::BadRequest(format!("unknown response_format type `{other}`"))),
+                Some(other) => {
+                    return Err(LlmError::BadRequest(format!(
+                        "unknown response_format type `{other}`"
+                    )))
+                }
             }
         }
         let d = Sampling::default();
@@ -226,7 +238,10 @@ impl WireResponse {
             .enumerate()
             .map(|(i, c)| WireChoice {
                 index: i as u32,
-                message: WireMessage { role: "assistant".into(), content: Some(c.text.clone()) },
+                message: WireMessage {
+                    role: "assistant".into(),
+                    content: Some(c.text.clone()),
+                },
                 finish_reason: Some(match c.finish_reason {
                     FinishReason::Stop => "stop".into(),
                     FinishReason::Length => "length".into(),
@@ -240,7 +255,10 @@ impl WireResponse {
                                 top_logprobs: t
                                     .top
                                     .iter()
-                                    .map(|(tok, lp)| WireTopLogprob { token: tok.clone(), logprob: *lp })
+                                    .map(|(tok, lp)| WireTopLogprob {
+                                        token: tok.clone(),
+                                        logprob: *lp,
+                                    })
                                     .collect(),
                             })
                             .collect(),
@@ -276,7 +294,10 @@ impl WireResponse {
             return Err("the response has no choices".into());
         }
         if self.choices.len() as u32 != n_asked {
-            return Err(format!("asked for {n_asked} choices, got {}", self.choices.len()));
+            return Err(format!(
+                "asked for {n_asked} choices, got {}",
+                self.choices.len()
+            ));
         }
         let usage = self.usage.clone().unwrap_or_default();
         let prompt_n = self
@@ -290,8 +311,18 @@ impl WireResponse {
             (None, Some(n)) => n,
             (None, None) => usage.prompt_tokens,
         };
-        let t = |k: &str| self.timings.as_ref().and_then(|t| t.get(k)).and_then(Value::as_f64).unwrap_or(0.0);
-        let timings = Timings { prompt_ms: t("prompt_ms"), generation_ms: t("predicted_ms"), total_ms: 0.0 };
+        let t = |k: &str| {
+            self.timings
+                .as_ref()
+                .and_then(|t| t.get(k))
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0)
+        };
+        let timings = Timings {
+            prompt_ms: t("prompt_ms"),
+            generation_ms: t("predicted_ms"),
+            total_ms: 0.0,
+        };
         let mut choices = Vec::new();
         for c in self.choices {
             let finish_reason = match c.finish_reason.as_deref() {
@@ -307,7 +338,11 @@ impl WireResponse {
                         .map(|t| TokenLogprob {
                             token: t.token,
                             logprob: t.logprob,
-                            top: t.top_logprobs.into_iter().map(|a| (a.token, a.logprob)).collect(),
+                            top: t
+                                .top_logprobs
+                                .into_iter()
+                                .map(|a| (a.token, a.logprob))
+                                .collect(),
                         })
                         .collect()
                 }),

@@ -1,0 +1,700 @@
+//! `ReactAgent`: the think → act → observe loop.
+//!
+//! Two action modes:
+//! - [`ActionMode::Text`], faithful to the ReAct paper's ALFWorld prompts: the model writes one
+//!   line, either `think: …` (answered "OK.") or an action for the environment. With
+//!   `constrain(true)` and an environment that lists its admissible actions, a grammar makes
+//!   every line a thought or an admissible action.
+//! - [`ActionMode::ToolCall`]: the model writes one JSON tool call
+//!   `{"thought", "tool", "args"}`, constrained by a grammar built from the tools' schemas.
+//!
+//! The conversation only grows within an episode (append-only), so the model backend reuses
+//! the cached prefix and evaluates only each step's new tokens. Malformed output becomes an
+//! observation that says what was wrong; the same action repeated `repeat_limit` times in a row
+//! ends the episode or redirects the model; step, token and time budgets end it cleanly.
+
+use crate::env::{Environment, TaskSpec};
+use crate::llm::{ChatModel, ChatRequest, Message, Sampling, Usage};
+use crate::tool::{Finish, Tool, ToolRegistry};
+use crate::trajectory::{Action, Episode, StepRecord, StopReason};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How the model expresses an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionMode {
+    Text,
+    ToolCall,
+}
+
+/// What to do when the model repeats itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepeatPolicy {
+    /// End the episode with [`StopReason::Repeated`].
+    Stop,
+    /// Tell the model, once per streak, that it is repeating itself.
+    Redirect,
+}
+
+/// A ReAct agent. Build with [`ReactAgent::builder`]; cheap to clone and share.
+#[derive(Clone)]
+pub struct ReactAgent {
+    model: Arc<dyn ChatModel>,
+    tools: ToolRegistry,
+    system: String,
+    examples: Vec<String>,
+    mode: ActionMode,
+    constrain: bool,
+    max_steps: usize,
+    max_tokens: Option<u64>,
+    max_time: Option<Duration>,
+    repeat_limit: usize,
+    repeat_policy: RepeatPolicy,
+    sampling: Sampling,
+}
+
+/// Builder for [`ReactAgent`].
+pub struct ReactAgentBuilder {
+    agent: ReactAgent,
+}
+
+impl ReactAgent {
+    pub fn builder(model: impl ChatModel + 'static) -> ReactAgentBuilder {
+        Self::builder_arc(Arc::new(model))
+    }
+
+    pub fn builder_arc(model: Arc<dyn ChatModel>) -> ReactAgentBuilder {
+        ReactAgentBuilder {
+            agent: ReactAgent {
+                model,
+                tools: ToolRegistry::new(),
+                system: String::new(),
+                examples: Vec::new(),
+                mode: ActionMode::Text,
+                constrain: false,
+                max_steps: 50,
+                max_tokens: None,
+                max_time: None,
+                repeat_limit: 3,
+                repeat_policy: RepeatPolicy::Stop,
+                sampling: Sampling {
+                    temperature: 0.0,
+                    max_tokens: 96,
+                    ..Sampling::default()
+                },
+            },
+        }
+    }
+}
+
+impl ReactAgentBuilder {
+    /// The system message.
+    pub fn system(mut self, s: impl Into<String>) -> Self {
+        self.agent.system = s.into();
+        self
+    }
+    /// A worked example shown before the task (ReAct's few-shot demonstrations).
+    pub fn example(mut self, e: impl Into<String>) -> Self {
+        self.agent.examples.push(e.into());
+        self
+    }
+    pub fn tool(mut self, t: impl Tool + 'static) -> Self {
+        self.agent.tools.register(t);
+        self
+    }
+    pub fn tools(mut self, reg: ToolRegistry) -> Self {
+        self.agent.tools = reg;
+        self
+    }
+    pub fn mode(mut self, m: ActionMode) -> Self {
+        self.agent.mode = m;
+        self
+    }
+    /// Constrain actions with a grammar (admissible actions in text mode, tool schemas in
+    /// tool-call mode).
+    pub fn constrain(mut self, on: bool) -> Self {
+        self.agent.constrain = on;
+        self
+    }
+    pub fn max_steps(mut self, n: usize) -> Self {
+        self.agent.max_steps = n.max(1);
+        self
+    }
+    /// Stop once prompt tokens evaluated + completion tokens exceed this.
+    pub fn max_tokens(mut self, n: u64) -> Self {
+        self.agent.max_tokens = Some(n);
+        self
+    }
+    pub fn max_time(mut self, d: Duration) -> Self {
+        self.agent.max_time = Some(d);
+        self
+    }
+    /// Identical consecutive actions tolerated before the repeat policy applies (>= 2).
+    pub fn repeat_limit(mut self, n: usize, policy: RepeatPolicy) -> Self {
+        self.agent.repeat_limit = n.max(2);
+        self.agent.repeat_policy = policy;
+        self
+    }
+    pub fn sampling(mut self, s: Sampling) -> Self {
+        self.agent.sampling = s;
+        self
+    }
+    pub fn build(mut self) -> ReactAgent {
+        if self.agent.mode == ActionMode::ToolCall && self.agent.tools.get("finish").is_none() {
+            self.agent.tools.register(Finish);
+        }
+        self.agent
+    }
+}
+
+/// Loop state shared by both modes.
+struct Run<'a> {
+    agent: &'a ReactAgent,
+    messages: Vec<Message>,
+    episode: Episode,
+    started: Instant,
+    last_action: Option<String>,
+    streak: usize,
+}
+
+impl<'a> Run<'a> {
+    fn new(agent: &'a ReactAgent, task: &TaskSpec, first_user: String) -> Self {
+        let mut messages = Vec::new();
+        if !agent.system.is_empty() {
+            messages.push(Message::system(agent.system.clone()));
+        }
+        messages.push(Message::user(first_user));
+        Self {
+            agent,
+            messages,
+            episode: Episode::new(task.clone(), agent.model.name()),
+            started: Instant::now(),
+            last_action: None,
+            streak: 0,
+        }
+    }
+
+    fn over_budget(&self) -> bool {
+        let u = self.episode.usage;
+        let spent = u.prompt_tokens_evaluated as u64 + u.completion_tokens as u64;
+        self.agent.max_tokens.is_some_and(|m| spent >= m)
+            || self
+                .agent
+                .max_time
+                .is_some_and(|t| self.started.elapsed() >= t)
+    }
+
+    /// Tracks repeats; returns true when the policy says stop.
+    fn note_action(&mut self, key: &str) -> Option<String> {
+        if self.last_action.as_deref() == Some(key) {
+            self.streak += 1;
+        } else {
+            self.last_action = Some(key.to_string());
+            self.streak = 1;
+        }
+        (self.streak >= self.agent.repeat_limit).then(|| {
+            format!(
+                "You have repeated the same action {} times in a row. Try something different.",
+                self.streak
+            )
+        })
+    }
+
+    async fn ask(
+        &mut self,
+        constraint: Option<crate::llm::Constraint>,
+        stop: &[&str],
+    ) -> anyhow::Result<(String, Usage, f64)> {
+        let mut req = ChatRequest::new(self.messages.clone());
+        req.sampling = self.agent.sampling.clone();
+        req.sampling.stop.extend(stop.iter().map(|s| s.to_string()));
+        req.constraint = constraint;
+        let t = Instant::now();
+        let r = self.agent.model.chat(req).await?;
+        let text = r.text().to_string();
+        self.episode.usage += r.usage;
+        Ok((text, r.usage, t.elapsed().as_secs_f64() * 1000.0))
+    }
+
+    fn record(
+        &mut self,
+        raw: String,
+        action: Action,
+        observation: String,
+        usage: Usage,
+        latency_ms: f64,
+        reward: f64,
+        done: bool,
+        won: bool,
+    ) {
+        let index = self.episode.steps.len();
+        self.messages.push(Message::assistant(raw.clone()));
+        self.messages.push(Message::user(observation.clone()));
+        self.episode.steps.push(StepRecord {
+            index,
+            raw,
+            action,
+            observation,
+            reward,
+            done,
+            won,
+            usage,
+            latency_ms,
+        });
+        self.episode.reward += reward;
+    }
+
+    fn finish(mut self, stop: StopReason) -> Episode {
+        self.episode.stop = stop;
+        self.episode.wall_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        tracing::info!(
+            task = %self.episode.task.id, won = self.episode.won, steps = self.episode.steps.len(),
+            stop = ?self.episode.stop, "episode finished"
+        );
+        self.episode
+    }
+}
+
+/// The user message that opens an episode: examples, memory, then the task.
+fn opening(examples: &[String], memory: &[String], task_text: &str) -> String {
+    let mut s = String::new();
+    for (i, e) in examples.iter().enumerate() {
+        s.push_str(&format!("Here is example {}:\n{}\n\n", i + 1, e.trim_end()));
+    }
+    if !memory.is_empty() {
+        s.push_str("Your memory for the task below:\n");
+        for (i, m) in memory.iter().enumerate() {
+            s.push_str(&format!("Trial {}:\n{}\n", i + 1, m.trim_end()));
+        }
+        s.push('\n');
+    }
+    s.push_str("Here is the task.\n");
+    s.push_str(task_text);
+    s
+}
+
+/// Grammar for one text-mode line: a thought or one of the admissible actions.
+pub fn text_action_grammar(actions: &[String]) -> String {
+    let mut alts: Vec<String> = actions
+        .iter()
+        .map(|a| crate::llm::grammar::literal(a))
+        .collect();
+    alts.push("\"think: \" [^\\n]{1,300}".to_string());
+    format!("root ::= {}\n", alts.join(" | "))
+}
+
+/// Reads one text-mode line: strips a leading `>` and blank space, keeps the first line.
+fn parse_text_action(raw: &str) -> Result<Action, String> {
+    let line = raw.trim().lines().next().unwrap_or("").trim();
+    let line = line.trim_start_matches('>').trim();
+    if line.is_empty() {
+        return Err(
+            "Your reply was empty. Reply with one action, or with 'think: ' and a thought.".into(),
+        );
+    }
+    Ok(match line.strip_prefix("think:") {
+        Some(t) => Action::Think(t.trim().to_string()),
+        None => Action::Act(line.to_string()),
+    })
+}
+
+/// Reads one tool call `{"thought", "tool", "args"}` (the JSON object may be wrapped in prose).
+fn parse_tool_call(raw: &str) -> Result<Action, String> {
+    let start = raw
+        .find('{')
+        .ok_or("No JSON object found. Reply with {\"thought\": …, \"tool\": …, \"args\": {…}}.")?;
+    let end = raw.rfind('}').ok_or("The JSON object is not closed.")?;
+    let v: Value = serde_json::from_str(raw.get(start..=end).unwrap_or(""))
+        .map_err(|e| format!("Your tool call is not valid JSON ({e}). Reply with {{\"thought\": …, \"tool\": …, \"args\": {{…}}}}."))?;
+    let tool = v
+        .get("tool")
+        .and_then(Value::as_str)
+        .ok_or("The tool call has no \"tool\" name.")?;
+    Ok(Action::Tool {
+        thought: v
+            .get("thought")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        name: tool.to_string(),
+        args: v
+            .get("args")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default())),
+    })
+}
+
+impl ReactAgent {
+    pub fn model(&self) -> &Arc<dyn ChatModel> {
+        &self.model
+    }
+
+    /// Runs one episode in `env` (text mode, or tool-call mode with an `act` pseudo-tool).
+    /// `memory` is injected before the task (Reflexion's reflections).
+    pub async fn run_env(
+        &self,
+        env: &mut dyn Environment,
+        task: &TaskSpec,
+        memory: &[String],
+    ) -> anyhow::Result<Episode> {
+        let span = tracing::info_span!("episode", task = %task.id);
+        let _g = span.enter();
+        let first = env.reset(task).await?;
+        let mut run = Run::new(self, task, opening(&self.examples, memory, &first));
+        for _ in 0..self.max_steps {
+            if run.over_budget() {
+                return Ok(run.finish(StopReason::Budget));
+            }
+            let constraint = match (self.constrain, env.admissible_actions()) {
+                (true, Some(acts)) => {
+                    Some(crate::llm::Constraint::Grammar(text_action_grammar(&acts)))
+                }
+                _ => None,
+            };
+            let (raw, usage, latency) = run.ask(constraint, &["\n"]).await?;
+            let action = match parse_text_action(&raw) {
+                Ok(a) => a,
+                Err(msg) => {
+                    run.record(
+                        raw,
+                        Action::Invalid { error: msg.clone() },
+                        msg,
+                        usage,
+                        latency,
+                        0.0,
+                        false,
+                        false,
+                    );
+                    continue;
+                }
+            };
+            match action {
+                Action::Think(t) => {
+                    let key = format!("think: {t}");
+                    let warn = run.note_action(&key);
+                    run.record(
+                        raw,
+                        Action::Think(t),
+                        "OK.".into(),
+                        usage,
+                        latency,
+                        0.0,
+                        false,
+                        false,
+                    );
+                    if let Some(w) = warn {
+                        if self.repeat_policy == RepeatPolicy::Stop {
+                            return Ok(run.finish(StopReason::Repeated));
+                        }
+                        run.messages.push(Message::user(w));
+                    }
+                }
+                Action::Act(a) => {
+                    let warn = run.note_action(&a);
+                    let step = env.step(&a).await?;
+                    let (done, won) = (step.done, step.won);
+                    run.record(
+                        raw,
+                        Action::Act(a),
+                        step.observation,
+                        usage,
+                        latency,
+                        step.reward,
+                        done,
+                        won,
+                    );
+                    if done {
+                        run.episode.won = won;
+                        return Ok(run.finish(StopReason::Done));
+                    }
+                    if let Some(w) = warn {
+                        if self.repeat_policy == RepeatPolicy::Stop {
+                            return Ok(run.finish(StopReason::Repeated));
+                        }
+                        run.messages.push(Message::user(w));
+                    }
+                }
+                other => unreachable!("text mode parsed {other:?}"),
+            }
+        }
+        Ok(run.finish(StopReason::MaxSteps))
+    }
+
+    /// Runs a task with the registered tools in tool-call mode until `finish` is called.
+    pub async fn run_task(&self, task: &TaskSpec) -> anyhow::Result<Episode> {
+        let span = tracing::info_span!("task", task = %task.id);
+        let _g = span.enter();
+        let intro = format!(
+            "You can call these tools:\n{}\n\nReply with exactly one JSON object per turn: \
+             {{\"thought\": \"<your reasoning>\", \"tool\": \"<name>\", \"args\": {{...}}}}. \
+             Call finish with the answer when you are done.\n\nTask: {}",
+            self.tools.describe(),
+            task.goal
+        );
+        let mut run = Run::new(self, task, opening(&self.examples, &[], &intro));
+        let schema = self.tools.call_schema();
+        for _ in 0..self.max_steps {
+            if run.over_budget() {
+                return Ok(run.finish(StopReason::Budget));
+            }
+            let constraint = self
+                .constrain
+                .then(|| crate::llm::Constraint::JsonSchema(schema.clone()));
+            let (raw, usage, latency) = run.ask(constraint, &[]).await?;
+            let action = match parse_tool_call(&raw) {
+                Ok(a) => a,
+                Err(msg) => {
+                    run.record(
+                        raw,
+                        Action::Invalid { error: msg.clone() },
+                        msg,
+                        usage,
+                        latency,
+                        0.0,
+                        false,
+                        false,
+                    );
+                    continue;
+                }
+            };
+            let Action::Tool {
+                thought,
+                name,
+                args,
+            } = action
+            else {
+                unreachable!()
+            };
+            let key = format!("{name} {args}");
+            let warn = run.note_action(&key);
+            let out = self.tools.call(&name, args.clone()).await;
+            let finished = name == "finish" && !out.is_error;
+            let observation = if out.is_error {
+                format!("Error: {}", out.content)
+            } else {
+                out.content.clone()
+            };
+            run.record(
+                raw,
+                Action::Tool {
+                    thought,
+                    name,
+                    args,
+                },
+                observation,
+                usage,
+                latency,
+                0.0,
+                finished,
+                false,
+            );
+            if finished {
+                run.episode.answer = Some(out.content);
+                return Ok(run.finish(StopReason::Done));
+            }
+            if let Some(w) = warn {
+                if self.repeat_policy == RepeatPolicy::Stop {
+                    return Ok(run.finish(StopReason::Repeated));
+                }
+                run.messages.push(Message::user(w));
+            }
+        }
+        Ok(run.finish(StopReason::MaxSteps))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::KeyDoorWorld;
+    use crate::llm::Scripted;
+    use crate::tool::{ToolOutput, TypedTool};
+
+    fn agent(replies: &[&str]) -> (Arc<Scripted>, ReactAgent) {
+        let m = Arc::new(Scripted::new(replies.iter().copied()));
+        let a = ReactAgent::builder_arc(m.clone())
+            .system("You are an agent.")
+            .max_steps(10)
+            .build();
+        (m, a)
+    }
+
+    #[tokio::test]
+    async fn text_mode_solves_with_thoughts_and_actions() {
+        let (m, a) = agent(&[
+            "think: I need the key first.",
+            "> go to table 1",
+            "take key 1 from table 1",
+            "go to door 1",
+            "open door 1",
+        ]);
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert!(ep.won);
+        assert_eq!(ep.stop, StopReason::Done);
+        assert_eq!(ep.steps.len(), 5);
+        assert_eq!(ep.steps[0].observation, "OK.");
+        assert_eq!(ep.steps[1].action, Action::Act("go to table 1".into()));
+        // Append-only: each request extends the previous one.
+        let reqs = m.requests();
+        for w in reqs.windows(2) {
+            assert!(
+                w[1].messages.starts_with(&w[0].messages),
+                "prompt prefix changed between steps"
+            );
+            assert_eq!(w[1].messages.len(), w[0].messages.len() + 2);
+        }
+        assert_eq!(reqs[0].sampling.stop, vec!["\n".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn parse_failure_becomes_an_observation() {
+        let (_, a) = agent(&[
+            "",
+            "go to table 1",
+            "take key 1 from table 1",
+            "go to door 1",
+            "open door 1",
+        ]);
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert!(ep.won);
+        assert!(matches!(ep.steps[0].action, Action::Invalid { .. }));
+        assert!(ep.steps[0].observation.contains("empty"));
+    }
+
+    #[tokio::test]
+    async fn repeated_actions_stop_the_episode() {
+        let (_, a) = agent(&["look", "look", "look", "look"]);
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::Repeated);
+        assert_eq!(ep.steps.len(), 3);
+        assert!(!ep.won);
+    }
+
+    #[tokio::test]
+    async fn repeated_actions_can_redirect() {
+        let m = Arc::new(Scripted::new([
+            "look",
+            "look",
+            "go to table 1",
+            "take key 1 from table 1",
+            "go to door 1",
+            "open door 1",
+        ]));
+        let a = ReactAgent::builder_arc(m.clone())
+            .repeat_limit(2, RepeatPolicy::Redirect)
+            .build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert!(ep.won);
+        let third = &m.requests()[2].messages;
+        assert!(third
+            .last()
+            .unwrap()
+            .content
+            .contains("repeated the same action 2 times"));
+    }
+
+    #[tokio::test]
+    async fn max_steps_ends_the_episode() {
+        let m = Arc::new(Scripted::new(["look", "inventory", "look", "inventory"]));
+        let a = ReactAgent::builder_arc(m).max_steps(3).build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::MaxSteps);
+        assert_eq!(ep.steps.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn token_budget_ends_the_episode() {
+        let m = Arc::new(Scripted::new(["look", "inventory", "look", "inventory"]));
+        let a = ReactAgent::builder_arc(m).max_tokens(1).build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::Budget);
+        assert_eq!(ep.steps.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn memory_is_injected_in_reflexion_format() {
+        let (m, a) = agent(&["look", "look", "look"]);
+        let mem = vec!["I should take the key before going to the door.".to_string()];
+        a.run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &mem)
+            .await
+            .unwrap();
+        let first = &m.requests()[0].messages[1].content;
+        assert!(
+            first.contains("Your memory for the task below:\nTrial 1:\nI should take the key"),
+            "{first}"
+        );
+        assert!(first.find("Your memory").unwrap() < first.find("Here is the task.").unwrap());
+    }
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct DivArgs {
+        a: f64,
+        b: f64,
+    }
+    struct Div;
+    #[async_trait::async_trait]
+    impl TypedTool for Div {
+        const NAME: &'static str = "div";
+        const DESCRIPTION: &'static str = "Divides a by b.";
+        type Args = DivArgs;
+        async fn run(&self, x: DivArgs) -> anyhow::Result<ToolOutput> {
+            anyhow::ensure!(x.b != 0.0, "division by zero");
+            Ok(ToolOutput::ok((x.a / x.b).to_string()))
+        }
+    }
+
+    #[tokio::test]
+    async fn tool_errors_are_observations_and_finish_ends() {
+        let m = Arc::new(Scripted::new([
+            r#"{"thought": "divide", "tool": "div", "args": {"a": 1, "b": 0}}"#,
+            "not json at all",
+            r#"{"thought": "again", "tool": "div", "args": {"a": 6, "b": 3}}"#,
+            r#"{"thought": "done", "tool": "finish", "args": {"answer": "2"}}"#,
+        ]));
+        let a = ReactAgent::builder_arc(m)
+            .mode(ActionMode::ToolCall)
+            .tool(Div)
+            .build();
+        let ep = a
+            .run_task(&TaskSpec::new("t").goal("What is 6 / 3?"))
+            .await
+            .unwrap();
+        assert!(
+            ep.steps[0].observation.contains("division by zero"),
+            "{}",
+            ep.steps[0].observation
+        );
+        assert!(matches!(ep.steps[1].action, Action::Invalid { .. }));
+        assert_eq!(ep.steps[2].observation, "2");
+        assert_eq!(ep.answer.as_deref(), Some("2"));
+        assert_eq!(ep.stop, StopReason::Done);
+    }
+
+    #[test]
+    fn text_grammar_lists_actions_and_thoughts() {
+        let g = text_action_grammar(&["go to table 1".into(), "look".into()]);
+        assert_eq!(
+            g,
+            "root ::= \"go to table 1\" | \"look\" | \"think: \" [^\\n]{1,300}\n"
+        );
+    }
+}
