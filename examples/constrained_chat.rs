@@ -8,7 +8,11 @@ use hone::core::llm::{ChatModel, ChatRequest, LlamaCpp, LlamaCppConfig};
 async fn main() -> anyhow::Result<()> {
     let path = hone::core::assets::default_model_path()?;
     let model = LlamaCpp::load(LlamaCppConfig::new(path))?;
-    let actions = ["go to fridge 1", "open cabinet 1", "take apple 1 from countertop 1"];
+    let actions = [
+        "go to fridge 1",
+        "open cabinet 1",
+        "take apple 1 from countertop 1",
+    ];
     let reply = model
         .chat(
             ChatRequest::user("You are hungry in a kitchen. What do you do?")
@@ -19,7 +23,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     for c in &reply.choices {
-        println!("{:<32} logprob {:.3}", c.text, c.total_logprob().unwrap_or(f32::NAN));
+        println!(
+            "{:<32} logprob {:.3}",
+            c.text,
+            c.total_logprob().unwrap_or(f32::NAN)
+        );
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! The `hone` command line. Argument parsing and printing only: the work is done by the crates.
 
+mod cmd_agent;
 mod cmd_bench_llm;
 mod cmd_chat;
 mod cmd_sandbox;
@@ -9,7 +10,11 @@ mod model_args;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "hone", version, about = "Build and evaluate tool-using, self-reflecting agents")]
+#[command(
+    name = "hone",
+    version,
+    about = "Build and evaluate tool-using, self-reflecting agents"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -21,6 +26,13 @@ enum Cmd {
     Chat(cmd_chat::ChatArgs),
     /// Serve a local GGUF model over the OpenAI-compatible protocol.
     Serve(cmd_serve::ServeArgs),
+    /// Run an eval: `hone eval toy` (the built-in key-and-door world, resumable).
+    Eval {
+        #[command(subcommand)]
+        which: EvalCmd,
+    },
+    /// Print a run's episodes as readable transcripts.
+    Show(cmd_agent::ShowArgs),
     /// Run Python or JavaScript in the wasm sandbox.
     Sandbox {
         #[command(subcommand)]
@@ -31,6 +43,12 @@ enum Cmd {
         #[command(subcommand)]
         which: BenchCmd,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum EvalCmd {
+    /// Reflexion on the built-in key-and-door world (a smoke test of the whole loop).
+    Toy(cmd_agent::ToyEvalArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -50,7 +68,10 @@ enum BenchCmd {
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("HONE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 #[tokio::main]
@@ -60,9 +81,19 @@ async fn main() {
     let result = match cli.cmd {
         Cmd::Chat(a) => cmd_chat::run(a).await.map(|_| 0),
         Cmd::Serve(a) => cmd_serve::run(a).await.map(|_| 0),
-        Cmd::Sandbox { cmd: SandboxCmd::Run(a) } => cmd_sandbox::run(a).await,
-        Cmd::Bench { which: BenchCmd::Llm(a) } => cmd_bench_llm::run(a).await.map(|_| 0),
-        Cmd::Bench { which: BenchCmd::Sandbox(a) } => cmd_sandbox::bench(a).await.map(|_| 0),
+        Cmd::Eval {
+            which: EvalCmd::Toy(a),
+        } => cmd_agent::toy_eval(a).await.map(|_| 0),
+        Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
+        Cmd::Sandbox {
+            cmd: SandboxCmd::Run(a),
+        } => cmd_sandbox::run(a).await,
+        Cmd::Bench {
+            which: BenchCmd::Llm(a),
+        } => cmd_bench_llm::run(a).await.map(|_| 0),
+        Cmd::Bench {
+            which: BenchCmd::Sandbox(a),
+        } => cmd_sandbox::bench(a).await.map(|_| 0),
     };
     match result {
         Ok(code) => std::process::exit(code),

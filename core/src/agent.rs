@@ -52,7 +52,11 @@ pub struct ReactAgent {
     repeat_limit: usize,
     repeat_policy: RepeatPolicy,
     sampling: Sampling,
+    observer: Option<StepObserver>,
 }
+
+/// Called with every step as it is recorded (live views, progress).
+pub type StepObserver = Arc<dyn Fn(&TaskSpec, &StepRecord) + Send + Sync>;
 
 /// Builder for [`ReactAgent`].
 pub struct ReactAgentBuilder {
@@ -83,6 +87,7 @@ impl ReactAgent {
                     max_tokens: 96,
                     ..Sampling::default()
                 },
+                observer: None,
             },
         }
     }
@@ -138,6 +143,11 @@ impl ReactAgentBuilder {
     }
     pub fn sampling(mut self, s: Sampling) -> Self {
         self.agent.sampling = s;
+        self
+    }
+    /// Watch steps as they happen.
+    pub fn on_step(mut self, f: impl Fn(&TaskSpec, &StepRecord) + Send + Sync + 'static) -> Self {
+        self.agent.observer = Some(Arc::new(f));
         self
     }
     pub fn build(mut self) -> ReactAgent {

@@ -15,12 +15,17 @@
 pub mod agent;
 pub mod assets;
 pub mod env;
+pub mod eval;
 pub mod llm;
+pub mod reflexion;
+pub mod store;
 pub mod tool;
 pub mod trajectory;
 
 pub use agent::{ActionMode, ReactAgent, RepeatPolicy};
 pub use env::{Environment, Step, TaskSpec};
 pub use llm::{ChatModel, ChatRequest, ChatResponse, Message, Role};
+pub use reflexion::{ReflectionVariant, Reflexion};
+pub use store::Store;
 pub use tool::{Tool, ToolOutput, ToolRegistry, TypedTool};
 pub use trajectory::{Episode, StopReason};

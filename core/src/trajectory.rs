@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// What the model's output was read as.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
 pub enum Action {
     /// A `think: …` line (text mode).
     Think(String),
@@ -180,4 +180,41 @@ pub fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Episode>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_round_trip_survives_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs/x/trajectories.jsonl");
+        let mut e = Episode::new(TaskSpec::new("t"), "m");
+        e.steps.push(StepRecord {
+            index: 0,
+            raw: "go to table 1".into(),
+            action: Action::Act("go to table 1".into()),
+            observation: "ok".into(),
+            reward: 0.0,
+            done: false,
+            won: false,
+            usage: Usage::default(),
+            latency_ms: 1.0,
+        });
+        append_jsonl(&path, &e).unwrap();
+        append_jsonl(&path, &e).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"task\": {\"id\"").unwrap();
+        let back = read_jsonl(&path).unwrap();
+        assert_eq!(back, vec![e.clone(), e]);
+        std::fs::write(&path, "not json\n{}\n").unwrap();
+        assert!(read_jsonl(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("line 1"));
+    }
 }

@@ -1,0 +1,284 @@
+//! Reflexion (Shinn et al., 2023, "Reflexion: Language Agents with Verbal Reinforcement
+//! Learning"): run trials of an episode; after each failed trial the model reads the failed
+//! attempt and writes a lesson ending in a new plan; the last `k` lessons (3 in the paper) are
+//! shown before the task in the next trial as "Your memory for the task below: Trial i: …".
+//!
+//! Reflection variants follow Renze & Guven (2024), "Self-Reflection in LLM Agents: Effects on
+//! Problem-Solving Performance": retry (no reflection, just another trial), keywords, advice,
+//! explanation, instructions, solution, and composite (all of them). Lessons persist in the
+//! [`Store`], so they survive across runs and can be retrieved for similar tasks (same family).
+
+use crate::agent::ReactAgent;
+use crate::env::{Environment, TaskSpec};
+use crate::llm::{ChatRequest, Message};
+use crate::store::Store;
+use crate::trajectory::Episode;
+
+/// What the reflection asks the model to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReflectionVariant {
+    /// No reflection: only another trial (the baseline).
+    Retry,
+    /// A few keywords naming the kind of mistake.
+    Keywords,
+    /// General advice for similar tasks.
+    Advice,
+    /// Why the attempt failed.
+    Explanation,
+    /// Step-by-step instructions for the task.
+    Instructions,
+    /// The full action sequence that would solve it.
+    Solution,
+    /// Explanation, keywords, advice, instructions and a new plan together.
+    #[default]
+    Composite,
+}
+
+impl ReflectionVariant {
+    pub const ALL: [ReflectionVariant; 7] = [
+        Self::Retry,
+        Self::Keywords,
+        Self::Advice,
+        Self::Explanation,
+        Self::Instructions,
+        Self::Solution,
+        Self::Composite,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Retry => "retry",
+            Self::Keywords => "keywords",
+            Self::Advice => "advice",
+            Self::Explanation => "explanation",
+            Self::Instructions => "instructions",
+            Self::Solution => "solution",
+            Self::Composite => "composite",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == s)
+    }
+
+    /// What to ask for, after the failed attempt.
+    fn ask(self) -> &'static str {
+        match self {
+            Self::Retry => "",
+            Self::Keywords => "List a few keywords that name the kind of mistake you made, separated by commas.",
+            Self::Advice => "Write short, general advice that would help you avoid this failure on similar tasks.",
+            Self::Explanation => "Explain in a few sentences why your attempt failed.",
+            Self::Instructions => "Write numbered, step-by-step instructions for completing this task.",
+            Self::Solution => "Write the complete sequence of actions that would complete this task, one per line.",
+            Self::Composite => {
+                "Explain why your attempt failed, name the mistake in a few keywords, give general advice, \
+                 then write step-by-step instructions that account for your mistake."
+            }
+        }
+    }
+}
+
+/// The reflection prompt: the failed attempt, what to write, and the "New plan:" cue.
+pub fn reflection_prompt(variant: ReflectionVariant, episode: &Episode, opening: &str) -> String {
+    format!(
+        "You were placed in an environment and given a task, and you did not complete it. \
+         Below is what you saw and did.\n\n{opening}\n{}\nStatus: failed.\n\n\
+         Do not describe the environment again; think about the strategy and the actions you \
+         took, and find where they went wrong, naming the specific actions you should have \
+         taken instead. {}\nEnd with a concise new plan.\n\nNew plan:",
+        episode.history(),
+        variant.ask()
+    )
+}
+
+/// Runs trials with reflections in between.
+#[derive(Clone)]
+pub struct Reflexion {
+    pub agent: ReactAgent,
+    pub trials: u32,
+    /// Reflections shown to the next trial (3 in the paper).
+    pub k: usize,
+    pub variant: ReflectionVariant,
+    pub store: Store,
+    /// Tokens for one reflection.
+    pub reflection_tokens: u32,
+}
+
+impl Reflexion {
+    pub fn new(agent: ReactAgent, store: Store) -> Self {
+        Self {
+            agent,
+            trials: 3,
+            k: 3,
+            variant: ReflectionVariant::Composite,
+            store,
+            reflection_tokens: 256,
+        }
+    }
+    pub fn trials(mut self, n: u32) -> Self {
+        self.trials = n.max(1);
+        self
+    }
+    pub fn k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+    pub fn variant(mut self, v: ReflectionVariant) -> Self {
+        self.variant = v;
+        self
+    }
+
+    /// Writes (and stores) a reflection on a failed episode; returns its text.
+    pub async fn reflect(&self, episode: &Episode, opening: &str) -> anyhow::Result<String> {
+        let prompt = reflection_prompt(self.variant, episode, opening);
+        let req = ChatRequest::new(vec![Message::user(prompt)])
+            .temperature(0.0)
+            .max_tokens(self.reflection_tokens);
+        let r = self.agent.model().chat(req).await?;
+        let text = r.text().trim().to_string();
+        self.store
+            .add_reflection(&episode.task, episode.trial, &text)?;
+        Ok(text)
+    }
+
+    /// Runs up to `trials` trials of `task`, stopping at the first win. Episodes already in the
+    /// store under `run` are reused (resume); new ones are stored as they finish.
+    pub async fn run(
+        &self,
+        run: &str,
+        env: &mut dyn Environment,
+        task: &TaskSpec,
+    ) -> anyhow::Result<Vec<Episode>> {
+        let mut out = Vec::new();
+        for trial in 0..self.trials {
+            let ep = match self.store.get_episode(run, &task.id, trial)? {
+                Some(done) => done,
+                None => {
+                    let memory: Vec<String> = if self.variant == ReflectionVariant::Retry {
+                        Vec::new()
+                    } else {
+                        self.store
+                            .reflections_for_task(task, self.k)?
+                            .into_iter()
+                            .map(|r| r.text)
+                            .collect()
+                    };
+                    let mut ep = self.agent.run_env(env, task, &memory).await?;
+                    ep.trial = trial;
+                    if !ep.won
+                        && trial + 1 < self.trials
+                        && self.variant != ReflectionVariant::Retry
+                    {
+                        let opening = env_opening(&ep);
+                        self.reflect(&ep, &opening).await?;
+                    }
+                    self.store.put_episode(run, &ep)?;
+                    ep
+                }
+            };
+            let won = ep.won;
+            out.push(ep);
+            if won {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The task statement as the model saw it (goal), for the reflection prompt.
+fn env_opening(ep: &Episode) -> String {
+    if ep.task.goal.is_empty() {
+        format!("Task {}", ep.task.id)
+    } else {
+        format!("Your task is to: {}.", ep.task.goal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::KeyDoorWorld;
+    use crate::llm::Scripted;
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn failed_trial_reflects_and_next_trial_sees_memory() {
+        // Trial 0: repeats "look" 3 times (stops); reflection; trial 1: solves.
+        let m = Arc::new(Scripted::new([
+            "look", "look", "look",
+            "I looked around instead of acting. New plan: go to table 1, take key 1, go to door 1, open door 1.",
+            "go to table 1", "take key 1 from table 1", "go to door 1", "open door 1",
+        ]));
+        let agent = ReactAgent::builder_arc(m.clone()).build();
+        let store = Store::temporary().unwrap();
+        let rx = Reflexion::new(agent, store.clone()).trials(3);
+        let eps = rx
+            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .await
+            .unwrap();
+        assert_eq!(eps.len(), 2);
+        assert!(!eps[0].won && eps[1].won);
+        assert_eq!(eps[1].trial, 1);
+        let reqs = m.requests();
+        let reflect_prompt = &reqs[3].messages[0].content;
+        assert!(
+            reflect_prompt.contains("> look\n") && reflect_prompt.ends_with("New plan:"),
+            "{reflect_prompt}"
+        );
+        let trial2 = &reqs[4].messages[0].content;
+        assert!(
+            trial2.contains("Your memory for the task below:\nTrial 1:\nI looked around"),
+            "{trial2}"
+        );
+        assert_eq!(
+            store
+                .reflections_for_task(&KeyDoorWorld::task(), 3)
+                .unwrap()
+                .len(),
+            1
+        );
+        // Resume: a second run with the same store replays both episodes without the model.
+        let empty = Arc::new(Scripted::new(Vec::<String>::new()));
+        let rx2 = Reflexion::new(ReactAgent::builder_arc(empty).build(), store.clone()).trials(3);
+        let again = rx2
+            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .await
+            .unwrap();
+        assert_eq!(again, eps);
+    }
+
+    #[tokio::test]
+    async fn retry_variant_writes_no_reflection() {
+        let m = Arc::new(Scripted::new([
+            "look", "look", "look", "look", "look", "look",
+        ]));
+        let store = Store::temporary().unwrap();
+        let rx = Reflexion::new(ReactAgent::builder_arc(m.clone()).build(), store.clone())
+            .trials(2)
+            .variant(ReflectionVariant::Retry);
+        let eps = rx
+            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .await
+            .unwrap();
+        assert_eq!(eps.len(), 2);
+        assert_eq!(m.requests().len(), 6);
+        assert!(store
+            .reflections_for_task(&KeyDoorWorld::task(), 3)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn every_variant_has_a_distinct_prompt() {
+        let ep = Episode::new(KeyDoorWorld::task(), "m");
+        let prompts: std::collections::HashSet<String> = ReflectionVariant::ALL
+            .iter()
+            .map(|v| reflection_prompt(*v, &ep, "x"))
+            .collect();
+        assert_eq!(prompts.len(), 7);
+        for v in ReflectionVariant::ALL {
+            assert_eq!(ReflectionVariant::parse(v.name()), Some(v));
+        }
+    }
+}
