@@ -102,6 +102,9 @@ pub struct Reflexion {
     pub store: Store,
     /// Tokens for one reflection.
     pub reflection_tokens: u32,
+    /// When a task has fewer than `k` reflections of its own, fill up with the latest ones of
+    /// its family (lessons carried over to similar tasks, across runs).
+    pub family_memory: bool,
 }
 
 impl Reflexion {
@@ -113,6 +116,7 @@ impl Reflexion {
             variant: ReflectionVariant::Composite,
             store,
             reflection_tokens: 256,
+            family_memory: false,
         }
     }
     pub fn trials(mut self, n: u32) -> Self {
@@ -126,6 +130,32 @@ impl Reflexion {
     pub fn variant(mut self, v: ReflectionVariant) -> Self {
         self.variant = v;
         self
+    }
+    pub fn family_memory(mut self, on: bool) -> Self {
+        self.family_memory = on;
+        self
+    }
+
+    /// The reflections shown before `task`: its own last `k`, topped up from its family.
+    pub fn memory_for(&self, task: &TaskSpec) -> anyhow::Result<Vec<String>> {
+        if self.variant == ReflectionVariant::Retry || self.k == 0 {
+            return Ok(Vec::new());
+        }
+        let mut own = self.store.reflections_for_task(task, self.k)?;
+        if self.family_memory && own.len() < self.k && !task.family.is_empty() {
+            let need = self.k - own.len();
+            let mut fam: Vec<_> = self
+                .store
+                .reflections_for_family(&task.family, self.k + own.len())?
+                .into_iter()
+                .filter(|r| r.task_id != task.id)
+                .collect();
+            let skip = fam.len().saturating_sub(need);
+            let mut fam: Vec<_> = fam.drain(skip..).collect();
+            fam.append(&mut own);
+            own = fam;
+        }
+        Ok(own.into_iter().map(|r| r.text).collect())
     }
 
     /// Writes (and stores) a reflection on a failed episode; returns its text.
@@ -154,15 +184,7 @@ impl Reflexion {
             let ep = match self.store.get_episode(run, &task.id, trial)? {
                 Some(done) => done,
                 None => {
-                    let memory: Vec<String> = if self.variant == ReflectionVariant::Retry {
-                        Vec::new()
-                    } else {
-                        self.store
-                            .reflections_for_task(task, self.k)?
-                            .into_iter()
-                            .map(|r| r.text)
-                            .collect()
-                    };
+                    let memory = self.memory_for(task)?;
                     let mut ep = self.agent.run_env(env, task, &memory).await?;
                     ep.trial = trial;
                     if !ep.won
@@ -267,6 +289,19 @@ mod tests {
             .reflections_for_task(&KeyDoorWorld::task(), 3)
             .unwrap()
             .is_empty());
+    }
+
+    #[test]
+    fn family_memory_carries_lessons_to_similar_tasks() {
+        let store = Store::temporary().unwrap();
+        let a = TaskSpec::new("a").family("door");
+        let b = TaskSpec::new("b").family("door");
+        store.add_reflection(&a, 0, "take the key first").unwrap();
+        let m = Arc::new(Scripted::new(Vec::<String>::new()));
+        let rx = Reflexion::new(ReactAgent::builder_arc(m).build(), store);
+        assert!(rx.memory_for(&b).unwrap().is_empty());
+        let rx = rx.family_memory(true);
+        assert_eq!(rx.memory_for(&b).unwrap(), ["take the key first"]);
     }
 
     #[test]
