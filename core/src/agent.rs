@@ -241,7 +241,7 @@ impl<'a> Run<'a> {
         let index = self.episode.steps.len();
         self.messages.push(Message::assistant(raw.clone()));
         self.messages.push(Message::user(observation.clone()));
-        self.episode.steps.push(StepRecord {
+        let rec = StepRecord {
             index,
             raw,
             action,
@@ -251,7 +251,11 @@ impl<'a> Run<'a> {
             won,
             usage,
             latency_ms,
-        });
+        };
+        if let Some(f) = &self.agent.observer {
+            f(&self.episode.task, &rec);
+        }
+        self.episode.steps.push(rec);
         self.episode.reward += reward;
     }
 
@@ -614,6 +618,30 @@ mod tests {
             .unwrap()
             .content
             .contains("repeated the same action 2 times"));
+    }
+
+    #[tokio::test]
+    async fn observer_sees_every_step() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let m = Arc::new(Scripted::new(["look", "go to table 1"]));
+        let a = ReactAgent::builder_arc(m)
+            .max_steps(2)
+            .on_step(move |_, st| s2.lock().unwrap().push(st.observation.clone()))
+            .build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            ep.steps
+                .iter()
+                .map(|s| s.observation.clone())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(seen.len(), 2);
     }
 
     #[tokio::test]

@@ -719,23 +719,7 @@ impl<'m> WorkerCtx<'m> {
             batch.clear();
             for s in samples.iter_mut().filter(|s| s.finish.is_none()) {
                 let logits = self.ctx.get_logits_ith(s.logits_idx);
-                let mut arr = LlamaTokenDataArray::from_iter(
-                    logits.iter().enumerate().map(|(i, &l)| {
-                        llama_cpp_2::token::data::LlamaTokenData::new(
-                            LlamaToken::new(i as i32),
-                            l,
-                            0.0,
-                        )
-                    }),
-                    false,
-                );
-                if let Some(g) = s.grammar.as_mut() {
-                    arr.apply_sampler(g);
-                }
-                arr.apply_sampler(&mut s.chain);
-                let tok = arr.selected_token().ok_or_else(|| {
-                    LlmError::Backend("the sampler selected no token (grammar dead end?)".into())
-                })?;
+                let tok = sample_token(logits, s.grammar.as_mut(), &mut s.chain)?;
                 if let Some(g) = s.grammar.as_mut() {
                     g.try_accept(tok).map_err(|e| {
                         LlmError::Backend(format!("grammar rejected the sampled token: {e}"))
@@ -784,6 +768,47 @@ impl<'m> WorkerCtx<'m> {
             }
         }
     }
+}
+
+fn candidates(logits: &[f32]) -> LlamaTokenDataArray {
+    LlamaTokenDataArray::from_iter(
+        logits.iter().enumerate().map(|(i, &l)| {
+            llama_cpp_2::token::data::LlamaTokenData::new(LlamaToken::new(i as i32), l, 0.0)
+        }),
+        false,
+    )
+}
+
+/// Samples one token. Under a grammar, first samples freely and keeps the token when the
+/// grammar allows it (checking one token is cheap); only otherwise masks the whole vocabulary
+/// with the grammar and samples again, which costs a grammar check per token of the vocabulary.
+/// The result always satisfies the grammar.
+fn sample_token(
+    logits: &[f32],
+    grammar: Option<&mut LlamaSampler>,
+    chain: &mut LlamaSampler,
+) -> Result<LlamaToken, LlmError> {
+    let none = || LlmError::Backend("the sampler selected no token (grammar dead end?)".into());
+    let mut arr = candidates(logits);
+    arr.apply_sampler(chain);
+    let tok = arr.selected_token().ok_or_else(none)?;
+    let Some(g) = grammar else { return Ok(tok) };
+    let mut one = LlamaTokenDataArray::new(
+        vec![llama_cpp_2::token::data::LlamaTokenData::new(
+            tok,
+            logits[tok.0 as usize],
+            0.0,
+        )],
+        false,
+    );
+    one.apply_sampler(g);
+    if one.data.first().is_some_and(|d| d.logit().is_finite()) {
+        return Ok(tok);
+    }
+    let mut arr = candidates(logits);
+    arr.apply_sampler(g);
+    arr.apply_sampler(chain);
+    arr.selected_token().ok_or_else(none)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
