@@ -19,6 +19,8 @@ build: deps assets
 	$(CARGO) build --workspace --all-targets
 
 test: build
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --all-targets -- --nocapture --test-threads=2 2>&1 | tee target/test.log; exit $${PIPESTATUS[0]}
 	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "all suites: " p " passed, " f " failed"}'
 

@@ -131,3 +131,110 @@ pub fn show(a: ShowArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// What to do.
+    #[arg(long)]
+    pub task: String,
+    /// Tools to offer (comma-separated): calculator, python, js, http_get.
+    #[arg(long, value_delimiter = ',', default_value = "calculator,python")]
+    pub tools: Vec<String>,
+    /// Hosts http_get may fetch from (comma-separated; `.example.com` allows subdomains).
+    #[arg(long, value_delimiter = ',')]
+    pub allow_host: Vec<String>,
+    #[arg(long, default_value_t = 10)]
+    pub max_steps: usize,
+    /// Leave tool calls unconstrained (by default a grammar keeps every call well-formed).
+    #[arg(long)]
+    pub no_constrain: bool,
+    /// Write the episode to DIR/trajectories.jsonl.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `hone run`: a one-off tool-calling ReAct agent, each step printed as it happens.
+pub async fn run(a: RunArgs) -> anyhow::Result<()> {
+    let mut tools = hone_core::ToolRegistry::new();
+    let mut sandbox = None;
+    for name in &a.tools {
+        match name.trim() {
+            "calculator" => {
+                tools.register(hone_tools::Calculator);
+            }
+            "python" | "js" => {
+                if sandbox.is_none() {
+                    sandbox = Some(hone_sandbox::SandboxConfig::new().build()?);
+                }
+                let sb = sandbox.clone().expect("just set");
+                if name.trim() == "python" {
+                    tools.register(hone_tools::PythonTool::new(sb));
+                } else {
+                    tools.register(hone_tools::JavaScriptTool::new(sb));
+                }
+            }
+            "http_get" => {
+                anyhow::ensure!(
+                    !a.allow_host.is_empty(),
+                    "http_get needs --allow-host HOST[,HOST…]"
+                );
+                tools.register(hone_tools::HttpGet::new(a.allow_host.clone())?);
+            }
+            "" => {}
+            other => anyhow::bail!("unknown tool `{other}` (calculator, python, js, http_get)"),
+        }
+    }
+    let model = a.model.open()?;
+    let agent = ReactAgent::builder_arc(model)
+        .mode(hone_core::ActionMode::ToolCall)
+        .tools(tools)
+        .constrain(!a.no_constrain)
+        .max_steps(a.max_steps)
+        .on_step(|_, st| {
+            use hone_core::trajectory::Action;
+            match &st.action {
+                Action::Tool {
+                    thought,
+                    name,
+                    args,
+                } => {
+                    if !thought.is_empty() {
+                        println!("thought: {thought}");
+                    }
+                    println!("call:    {name} {args}");
+                }
+                other => println!("output:  {other:?}"),
+            }
+            println!(
+                "result:  {}",
+                st.observation.trim_end().replace('\n', "\n         ")
+            );
+            println!(
+                "         ({} prompt tokens, {} evaluated, {} generated, {:.0} ms)",
+                st.usage.prompt_tokens,
+                st.usage.prompt_tokens_evaluated,
+                st.usage.completion_tokens,
+                st.latency_ms
+            );
+        })
+        .build();
+    let task = TaskSpec::new("cli").goal(&a.task);
+    let ep = agent.run_task(&task).await?;
+    match &ep.answer {
+        Some(ans) => println!("\nanswer: {ans}"),
+        None => println!("\nno answer ({:?} after {} steps)", ep.stop, ep.steps.len()),
+    }
+    println!(
+        "prompt tokens {} total, {} evaluated; {} generated; {:.1} s",
+        ep.usage.prompt_tokens,
+        ep.usage.prompt_tokens_evaluated,
+        ep.usage.completion_tokens,
+        ep.wall_ms / 1000.0
+    );
+    if let Some(out) = &a.out {
+        hone_core::trajectory::append_jsonl(&hone_core::eval::jsonl_path(out), &ep)?;
+    }
+    Ok(())
+}

@@ -53,11 +53,15 @@ pub async fn run(a: ChatArgs) -> anyhow::Result<()> {
         .max_tokens(a.max_tokens)
         .logprobs(a.logprobs);
     if let Some(p) = &a.grammar {
-        req = req.grammar(std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?);
+        req = req.grammar(
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        );
     }
     if let Some(p) = &a.json_schema {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        let schema = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let schema =
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))?;
         req = req.json_schema(schema);
     }
     if let Some(c) = &a.choice {
@@ -85,7 +89,11 @@ pub async fn run(a: ChatArgs) -> anyhow::Result<()> {
     let u = r.usage;
     eprintln!(
         "[{}] prompt {} tokens ({} evaluated), {} generated, {:.0} ms",
-        r.model, u.prompt_tokens, u.prompt_tokens_evaluated, u.completion_tokens, r.timings.total_ms
+        r.model,
+        u.prompt_tokens,
+        u.prompt_tokens_evaluated,
+        u.completion_tokens,
+        r.timings.total_ms
     );
     Ok(())
 }

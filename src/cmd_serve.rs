@@ -21,7 +21,10 @@ pub struct ServeArgs {
 }
 
 pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.model.server.is_none(), "hone serve runs a local model: give --model, not --server");
+    anyhow::ensure!(
+        a.model.server.is_none(),
+        "hone serve runs a local model: give --model, not --server"
+    );
     let cfg = a.model.llama_config()?.n_slots(a.slots);
     let path = cfg.model_path.clone();
     let model = LlamaCpp::load(cfg).with_context(|| format!("loading {}", path.display()))?;
@@ -30,7 +33,10 @@ pub async fn run(a: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {}:{}", a.host, a.port))?;
     let addr = listener.local_addr()?;
     // Tests and scripts read this line to find the port.
-    println!("hone serve: model {} listening on http://{addr}/v1", model.info().name);
+    println!(
+        "hone serve: model {} listening on http://{addr}/v1",
+        model.info().name
+    );
     tracing::info!(%addr, "serving");
     tokio::select! {
         r = hone_core::llm::serve::serve(listener, Arc::new(model)) => r.context("server failed")?,

@@ -26,6 +26,8 @@ enum Cmd {
     Chat(cmd_chat::ChatArgs),
     /// Serve a local GGUF model over the OpenAI-compatible protocol.
     Serve(cmd_serve::ServeArgs),
+    /// Run a one-off tool-calling agent on a task, printing each step as it happens.
+    Run(cmd_agent::RunArgs),
     /// Run an eval: `hone eval toy` (the built-in key-and-door world, resumable).
     Eval {
         #[command(subcommand)]
@@ -85,6 +87,7 @@ async fn main() {
             which: EvalCmd::Toy(a),
         } => cmd_agent::toy_eval(a).await.map(|_| 0),
         Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
+        Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),
         } => cmd_sandbox::run(a).await,

@@ -35,7 +35,9 @@ fn start_hone_serve() -> Server {
         .expect("starting hone serve");
     let stdout = child.stdout.take().unwrap();
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("reading hone serve's first line");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("reading hone serve's first line");
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
@@ -54,7 +56,17 @@ async fn client_against_hone_serve_with_the_real_model() {
     let m = client(&server.url);
 
     let options = ["open fridge 1", "go to sinkbasin 1", "look"];
-    let r = m.chat(ChatRequest::user("What next?").choice(options).n(3).temperature(1.0).seed(5).logprobs(true)).await.unwrap();
+    let r = m
+        .chat(
+            ChatRequest::user("What next?")
+                .choice(options)
+                .n(3)
+                .temperature(1.0)
+                .seed(5)
+                .logprobs(true),
+        )
+        .await
+        .unwrap();
     assert_eq!(r.choices.len(), 3);
     for c in &r.choices {
         assert!(options.contains(&c.text.as_str()), "{:?}", c.text);
@@ -62,38 +74,84 @@ async fn client_against_hone_serve_with_the_real_model() {
     }
 
     let schema = json!({"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]});
-    let r = m.chat(ChatRequest::user("What is 2+2? Answer in JSON.").json_schema(schema).temperature(0.0).max_tokens(40)).await.unwrap();
-    let v: serde_json::Value = serde_json::from_str(r.text()).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
+    let r = m
+        .chat(
+            ChatRequest::user("What is 2+2? Answer in JSON.")
+                .json_schema(schema)
+                .temperature(0.0)
+                .max_tokens(40),
+        )
+        .await
+        .unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(r.text()).unwrap_or_else(|e| panic!("{e}: {}", r.text()));
     assert!(v["answer"].is_i64(), "{v}");
 
     // Prefix reuse is visible through the protocol (usage.prompt_tokens_details.cached_tokens).
     let mut msgs = vec![Message::user("Describe a kitchen in one sentence.")];
-    let r1 = m.chat(ChatRequest::new(msgs.clone()).temperature(0.0).max_tokens(12)).await.unwrap();
+    let r1 = m
+        .chat(
+            ChatRequest::new(msgs.clone())
+                .temperature(0.0)
+                .max_tokens(12),
+        )
+        .await
+        .unwrap();
     msgs.push(Message::assistant(r1.text()));
     msgs.push(Message::user("And a bathroom?"));
-    let r2 = m.chat(ChatRequest::new(msgs).temperature(0.0).max_tokens(12)).await.unwrap();
-    assert!(r2.usage.prompt_tokens_evaluated <= r2.usage.prompt_tokens - r1.usage.prompt_tokens, "{:?}", r2.usage);
+    let r2 = m
+        .chat(ChatRequest::new(msgs).temperature(0.0).max_tokens(12))
+        .await
+        .unwrap();
+    assert!(
+        r2.usage.prompt_tokens_evaluated <= r2.usage.prompt_tokens - r1.usage.prompt_tokens,
+        "{:?}",
+        r2.usage
+    );
 
     // Greedy decoding through the server is stable across calls.
-    let q = ChatRequest::user("Name an animal.").temperature(0.0).max_tokens(8);
-    assert_eq!(m.chat(q.clone()).await.unwrap().text(), m.chat(q).await.unwrap().text());
+    let q = ChatRequest::user("Name an animal.")
+        .temperature(0.0)
+        .max_tokens(8);
+    assert_eq!(
+        m.chat(q.clone()).await.unwrap().text(),
+        m.chat(q).await.unwrap().text()
+    );
 
     // Errors the server refuses come back as HTTP 400 with the reason.
-    let e = m.chat(ChatRequest::user("hi").grammar("root ::= (")).await.unwrap_err();
+    let e = m
+        .chat(ChatRequest::user("hi").grammar("root ::= ("))
+        .await
+        .unwrap_err();
     match e {
-        LlmError::Http { status: 400, body, .. } => assert!(body.contains("grammar"), "{body}"),
+        LlmError::Http {
+            status: 400, body, ..
+        } => assert!(body.contains("grammar"), "{body}"),
         other => panic!("expected a 400, got {other}"),
     }
 
-    let models: serde_json::Value = reqwest::get(format!("{}/models", server.url)).await.unwrap().json().await.unwrap();
+    let models: serde_json::Value = reqwest::get(format!("{}/models", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(models["object"], "list");
-    assert!(models["data"][0]["id"].as_str().unwrap().contains("SmolLM2"));
+    assert!(models["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .contains("SmolLM2"));
 
     // A raw request without optional fields gets the OpenAI defaults.
     let raw: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/chat/completions", server.url))
         .json(&json!({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4}))
-        .send().await.unwrap().json().await.unwrap();
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(raw["object"], "chat.completion");
     assert!(raw["usage"]["total_tokens"].as_u64().unwrap() > 0);
 }
@@ -132,14 +190,22 @@ fn ok_body(n: usize) -> String {
 
 fn patient(url: &str, retries: u32) -> OpenAiCompatible {
     OpenAiCompatible::new(
-        OpenAiConfig::new(url, "stub").max_retries(retries).backoff(Duration::from_millis(5)).timeout(Duration::from_secs(5)),
+        OpenAiConfig::new(url, "stub")
+            .max_retries(retries)
+            .backoff(Duration::from_millis(5))
+            .timeout(Duration::from_secs(5)),
     )
     .unwrap()
 }
 
 #[tokio::test]
 async fn retries_5xx_and_429_then_succeeds() {
-    let (url, hits) = stub(vec![(503, "busy".into()), (429, "slow down".into()), (200, ok_body(1))]).await;
+    let (url, hits) = stub(vec![
+        (503, "busy".into()),
+        (429, "slow down".into()),
+        (200, ok_body(1)),
+    ])
+    .await;
     let r = patient(&url, 3).chat(ChatRequest::user("x")).await.unwrap();
     assert_eq!(r.text(), "c0");
     assert_eq!(hits.load(Ordering::SeqCst), 3);
@@ -149,7 +215,10 @@ async fn retries_5xx_and_429_then_succeeds() {
 #[tokio::test]
 async fn gives_up_after_max_retries() {
     let (url, hits) = stub(vec![(500, "boom".into())]).await;
-    let e = patient(&url, 2).chat(ChatRequest::user("x")).await.unwrap_err();
+    let e = patient(&url, 2)
+        .chat(ChatRequest::user("x"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, LlmError::Http { status: 500, .. }), "{e}");
     assert!(e.to_string().contains("boom"));
     assert_eq!(hits.load(Ordering::SeqCst), 3);
@@ -158,32 +227,57 @@ async fn gives_up_after_max_retries() {
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (url, hits) = stub(vec![(400, r#"{"error":{"message":"bad field"}}"#.into())]).await;
-    let e = patient(&url, 3).chat(ChatRequest::user("x")).await.unwrap_err();
-    assert!(matches!(e, LlmError::Http { status: 400, .. }) && e.to_string().contains("bad field"), "{e}");
+    let e = patient(&url, 3)
+        .chat(ChatRequest::user("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, LlmError::Http { status: 400, .. }) && e.to_string().contains("bad field"),
+        "{e}"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
 async fn malformed_responses_are_named() {
     let (url, _) = stub(vec![(200, "<html>not json</html>".into())]).await;
-    let e = patient(&url, 0).chat(ChatRequest::user("x")).await.unwrap_err();
-    assert!(matches!(e, LlmError::BadResponse { .. }) && e.to_string().contains("not json"), "{e}");
+    let e = patient(&url, 0)
+        .chat(ChatRequest::user("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, LlmError::BadResponse { .. }) && e.to_string().contains("not json"),
+        "{e}"
+    );
 
     let (url, _) = stub(vec![(200, ok_body(1))]).await;
-    let e = patient(&url, 0).chat(ChatRequest::user("x").n(3)).await.unwrap_err();
+    let e = patient(&url, 0)
+        .chat(ChatRequest::user("x").n(3))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("asked for 3 choices, got 1"), "{e}");
 
     let (url, _) = stub(vec![(200, json!({"choices": []}).to_string())]).await;
-    let e = patient(&url, 0).chat(ChatRequest::user("x")).await.unwrap_err();
+    let e = patient(&url, 0)
+        .chat(ChatRequest::user("x"))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("no choices"), "{e}");
 }
 
 #[tokio::test]
 async fn unreachable_server_is_a_clear_error() {
     // Bind then drop a listener so the port is (very likely) closed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/v1");
-    let e = patient(&url, 1).chat(ChatRequest::user("x")).await.unwrap_err();
+    let e = patient(&url, 1)
+        .chat(ChatRequest::user("x"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, LlmError::Unreachable { .. }), "{e}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
 }

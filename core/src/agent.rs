@@ -158,6 +158,28 @@ impl ReactAgentBuilder {
     }
 }
 
+/// One model reply within a step.
+struct Reply {
+    raw: String,
+    usage: Usage,
+    latency_ms: f64,
+}
+
+/// What the environment said about a step.
+struct Outcome {
+    reward: f64,
+    done: bool,
+    won: bool,
+}
+
+impl Outcome {
+    const NONE: Outcome = Outcome {
+        reward: 0.0,
+        done: false,
+        won: false,
+    };
+}
+
 /// Loop state shared by both modes.
 struct Run<'a> {
     agent: &'a ReactAgent,
@@ -215,7 +237,7 @@ impl<'a> Run<'a> {
         &mut self,
         constraint: Option<crate::llm::Constraint>,
         stop: &[&str],
-    ) -> anyhow::Result<(String, Usage, f64)> {
+    ) -> anyhow::Result<Reply> {
         let mut req = ChatRequest::new(self.messages.clone());
         req.sampling = self.agent.sampling.clone();
         req.sampling.stop.extend(stop.iter().map(|s| s.to_string()));
@@ -224,20 +246,20 @@ impl<'a> Run<'a> {
         let r = self.agent.model.chat(req).await?;
         let text = r.text().to_string();
         self.episode.usage += r.usage;
-        Ok((text, r.usage, t.elapsed().as_secs_f64() * 1000.0))
+        Ok(Reply {
+            raw: text,
+            usage: r.usage,
+            latency_ms: t.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 
-    fn record(
-        &mut self,
-        raw: String,
-        action: Action,
-        observation: String,
-        usage: Usage,
-        latency_ms: f64,
-        reward: f64,
-        done: bool,
-        won: bool,
-    ) {
+    fn record(&mut self, reply: Reply, action: Action, observation: String, outcome: Outcome) {
+        let Reply {
+            raw,
+            usage,
+            latency_ms,
+        } = reply;
+        let Outcome { reward, done, won } = outcome;
         let index = self.episode.steps.len();
         self.messages.push(Message::assistant(raw.clone()));
         self.messages.push(Message::user(observation.clone()));
@@ -366,19 +388,15 @@ impl ReactAgent {
                 }
                 _ => None,
             };
-            let (raw, usage, latency) = run.ask(constraint, &["\n"]).await?;
-            let action = match parse_text_action(&raw) {
+            let reply = run.ask(constraint, &["\n"]).await?;
+            let action = match parse_text_action(&reply.raw) {
                 Ok(a) => a,
                 Err(msg) => {
                     run.record(
-                        raw,
+                        reply,
                         Action::Invalid { error: msg.clone() },
                         msg,
-                        usage,
-                        latency,
-                        0.0,
-                        false,
-                        false,
+                        Outcome::NONE,
                     );
                     continue;
                 }
@@ -387,16 +405,7 @@ impl ReactAgent {
                 Action::Think(t) => {
                     let key = format!("think: {t}");
                     let warn = run.note_action(&key);
-                    run.record(
-                        raw,
-                        Action::Think(t),
-                        "OK.".into(),
-                        usage,
-                        latency,
-                        0.0,
-                        false,
-                        false,
-                    );
+                    run.record(reply, Action::Think(t), "OK.".into(), Outcome::NONE);
                     if let Some(w) = warn {
                         if self.repeat_policy == RepeatPolicy::Stop {
                             return Ok(run.finish(StopReason::Repeated));
@@ -409,14 +418,14 @@ impl ReactAgent {
                     let step = env.step(&a).await?;
                     let (done, won) = (step.done, step.won);
                     run.record(
-                        raw,
+                        reply,
                         Action::Act(a),
                         step.observation,
-                        usage,
-                        latency,
-                        step.reward,
-                        done,
-                        won,
+                        Outcome {
+                            reward: step.reward,
+                            done,
+                            won,
+                        },
                     );
                     if done {
                         run.episode.won = won;
@@ -455,19 +464,15 @@ impl ReactAgent {
             let constraint = self
                 .constrain
                 .then(|| crate::llm::Constraint::JsonSchema(schema.clone()));
-            let (raw, usage, latency) = run.ask(constraint, &[]).await?;
-            let action = match parse_tool_call(&raw) {
+            let reply = run.ask(constraint, &[]).await?;
+            let action = match parse_tool_call(&reply.raw) {
                 Ok(a) => a,
                 Err(msg) => {
                     run.record(
-                        raw,
+                        reply,
                         Action::Invalid { error: msg.clone() },
                         msg,
-                        usage,
-                        latency,
-                        0.0,
-                        false,
-                        false,
+                        Outcome::NONE,
                     );
                     continue;
                 }
@@ -490,18 +495,18 @@ impl ReactAgent {
                 out.content.clone()
             };
             run.record(
-                raw,
+                reply,
                 Action::Tool {
                     thought,
                     name,
                     args,
                 },
                 observation,
-                usage,
-                latency,
-                0.0,
-                finished,
-                false,
+                Outcome {
+                    reward: 0.0,
+                    done: finished,
+                    won: false,
+                },
             );
             if finished {
                 run.episode.answer = Some(out.content);
