@@ -98,7 +98,7 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     let cfg = a.model.llama_config()?;
     let path = cfg.model_path.display().to_string();
     let reuse = LlamaCpp::load(cfg.clone())?;
-    let fresh = LlamaCpp::load(cfg.prefix_reuse(false))?;
+    let fresh = LlamaCpp::load(cfg.clone().prefix_reuse(false))?;
     let info = reuse.info().clone();
     println!("hone bench llm — model {path}");
     println!(
@@ -182,6 +182,9 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
             .max_tokens(a.sample_tokens)
             .n(n)
     };
+    // A fresh instance: cells left by the conversation above would slow every decode step
+    // (llama.cpp attends over the occupied part of the unified cache).
+    let reuse = LlamaCpp::load(cfg.clone())?;
     reuse.chat(req(1, 999).max_tokens(1)).await?; // warm the prompt cache
     let t0 = Instant::now();
     let batched = reuse.chat(req(a.samples, 1)).await?;

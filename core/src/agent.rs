@@ -362,6 +362,17 @@ fn parse_tool_call(raw: &str) -> Result<Action, String> {
 }
 
 impl ReactAgent {
+    /// Under the redirect policy, the repeat warning rides on the observation (and so is
+    /// recorded in the trajectory).
+    fn with_warning(&self, observation: String, warn: &Option<String>) -> String {
+        match warn {
+            Some(w) if self.repeat_policy == RepeatPolicy::Redirect => {
+                format!("{observation}\n{w}")
+            }
+            _ => observation,
+        }
+    }
+
     pub fn model(&self) -> &Arc<dyn ChatModel> {
         &self.model
     }
@@ -405,12 +416,10 @@ impl ReactAgent {
                 Action::Think(t) => {
                     let key = format!("think: {t}");
                     let warn = run.note_action(&key);
-                    run.record(reply, Action::Think(t), "OK.".into(), Outcome::NONE);
-                    if let Some(w) = warn {
-                        if self.repeat_policy == RepeatPolicy::Stop {
-                            return Ok(run.finish(StopReason::Repeated));
-                        }
-                        run.messages.push(Message::user(w));
+                    let obs = self.with_warning("OK.".into(), &warn);
+                    run.record(reply, Action::Think(t), obs, Outcome::NONE);
+                    if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
+                        return Ok(run.finish(StopReason::Repeated));
                     }
                 }
                 Action::Act(a) => {
@@ -420,7 +429,7 @@ impl ReactAgent {
                     run.record(
                         reply,
                         Action::Act(a),
-                        step.observation,
+                        self.with_warning(step.observation, &warn),
                         Outcome {
                             reward: step.reward,
                             done,
@@ -431,11 +440,8 @@ impl ReactAgent {
                         run.episode.won = won;
                         return Ok(run.finish(StopReason::Done));
                     }
-                    if let Some(w) = warn {
-                        if self.repeat_policy == RepeatPolicy::Stop {
-                            return Ok(run.finish(StopReason::Repeated));
-                        }
-                        run.messages.push(Message::user(w));
+                    if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
+                        return Ok(run.finish(StopReason::Repeated));
                     }
                 }
                 other => unreachable!("text mode parsed {other:?}"),
@@ -494,6 +500,7 @@ impl ReactAgent {
             } else {
                 out.content.clone()
             };
+            let observation = self.with_warning(observation, &warn);
             run.record(
                 reply,
                 Action::Tool {
@@ -512,11 +519,8 @@ impl ReactAgent {
                 run.episode.answer = Some(out.content);
                 return Ok(run.finish(StopReason::Done));
             }
-            if let Some(w) = warn {
-                if self.repeat_policy == RepeatPolicy::Stop {
-                    return Ok(run.finish(StopReason::Repeated));
-                }
-                run.messages.push(Message::user(w));
+            if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
+                return Ok(run.finish(StopReason::Repeated));
             }
         }
         Ok(run.finish(StopReason::MaxSteps))
@@ -623,6 +627,9 @@ mod tests {
             .unwrap()
             .content
             .contains("repeated the same action 2 times"));
+        assert!(ep.steps[1]
+            .observation
+            .ends_with("Try something different."));
     }
 
     #[tokio::test]

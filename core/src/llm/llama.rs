@@ -483,9 +483,9 @@ impl<'m> WorkerCtx<'m> {
             .collect();
         let best = (0..self.slots.len()).max_by_key(|&i| (lcps[i], self.slots[i].last_used));
         let Some(best) = best.filter(|_| self.config.prefix_reuse) else {
-            let lru = self.lru_slot(None);
-            self.clear_slot(lru);
-            return (lru, 0);
+            // No reuse: nothing stays cached, so stale cells cannot slow attention down either.
+            self.reset();
+            return (0, 0);
         };
         let lcp = lcps[best];
         if lcp > 0 && lcp * 10 >= self.slots[best].tokens.len() * 9 {
