@@ -22,7 +22,8 @@ test: build
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --workspace --all-targets -- --nocapture --test-threads=2 2>&1 | tee target/test.log; exit $${PIPESTATUS[0]}
-	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "all suites: " p " passed, " f " failed"}'
+	$(CARGO) test --workspace --doc 2>&1 | tee -a target/test.log; exit $${PIPESTATUS[0]}
+	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "total: " p " passed, " f " failed"}'
 
 demo: build
 	$(CARGO) run --quiet --bin hone -- chat --temperature 0.8 -n 4 --logprobs \
