@@ -97,9 +97,11 @@ fn row(name: &str, a: String, b: String, ratio: String, target: &str) {
 pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     let cfg = a.model.llama_config()?;
     let path = cfg.model_path.display().to_string();
-    let reuse = LlamaCpp::load(cfg.clone())?;
-    let fresh = LlamaCpp::load(cfg.clone().prefix_reuse(false))?;
-    let info = reuse.info().clone();
+    // One model instance alive at a time: two loaded instances in one process slow each
+    // other's decoding (measured ~3x), which would distort every comparison below.
+    let load = |reuse: bool| LlamaCpp::load(cfg.clone().prefix_reuse(reuse));
+    let fresh = load(false)?;
+    let info = fresh.info().clone();
     println!("hone bench llm — model {path}");
     println!(
         "  {} params, n_ctx {}, gpu offload {}, threads {}",
@@ -137,8 +139,11 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     );
 
     // 2. Conversation with and without prefix reuse.
-    let with = conversation(&reuse, a.turns).await?;
     let without = conversation(&fresh, a.turns).await?;
+    drop(fresh);
+    let reuse = load(true)?;
+    let with = conversation(&reuse, a.turns).await?;
+    drop(reuse);
     row(
         &format!("{}-turn chat wall s: reuse | no reuse", a.turns),
         format!("{:.2}", with.wall_s),
@@ -184,7 +189,7 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     };
     // A fresh instance: cells left by the conversation above would slow every decode step
     // (llama.cpp attends over the occupied part of the unified cache).
-    let reuse = LlamaCpp::load(cfg.clone())?;
+    let reuse = load(true)?;
     reuse.chat(req(1, 999).max_tokens(1)).await?; // warm the prompt cache
     let t0 = Instant::now();
     let batched = reuse.chat(req(a.samples, 1)).await?;
@@ -205,7 +210,8 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
         }
     };
     let (seq_s, seq_tokens) = sequential(reuse.clone()).await?;
-    let (fresh_s, fresh_tokens) = sequential(fresh.clone()).await?;
+    drop(reuse);
+    let (fresh_s, fresh_tokens) = sequential(load(false)?).await?;
     row(
         &format!("{} samples wall s: batched | sequential", a.samples),
         format!("{batched_s:.2}"),
