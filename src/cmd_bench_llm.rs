@@ -96,7 +96,11 @@ fn row(name: &str, a: String, b: String, ratio: String, target: &str) {
 
 pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     let cfg = a.model.llama_config()?;
-    let path = cfg.model_path.display().to_string();
+    // The file name only: figures get pasted into docs, which must not name local paths.
+    let path = cfg.model_path.file_name().map_or_else(
+        || cfg.model_path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
     // One model instance alive at a time: two loaded instances in one process slow each
     // other's decoding (measured ~3x), which would distort every comparison below.
     let load = |reuse: bool| LlamaCpp::load(cfg.clone().prefix_reuse(reuse));
