@@ -179,6 +179,13 @@ async fn growing_conversation_evaluates_only_new_tokens() {
         "evaluated more than the new tokens"
     );
     assert!(r2.usage.prompt_tokens_evaluated >= 5);
+    // count_tokens agrees with the tokenizer the backend uses: more text, more tokens.
+    let short = m.count_tokens("kitchen").await.unwrap();
+    let long = m
+        .count_tokens("kitchen counter, fridge and sink")
+        .await
+        .unwrap();
+    assert!(short >= 1 && long > short, "{short} vs {long}");
 }
 
 #[tokio::test]

@@ -258,7 +258,7 @@ fn worker(
                 let _ = reply.send(res);
             }
             Job::Tokenize(text, reply) => {
-                let _ = reply.send(Ok(w.model.str_to_token_count(&text)));
+                let _ = reply.send(Ok(token_count(w.model, &text)));
             }
         }
     }
@@ -306,13 +306,9 @@ impl Worker {
     }
 }
 
-trait TokenCount {
-    fn str_to_token_count(&self, text: &str) -> usize;
-}
-impl TokenCount for LlamaModel {
-    fn str_to_token_count(&self, text: &str) -> usize {
-        self.vocab().tokenize(text.as_bytes(), false, false).len()
-    }
+/// Tokens `text` becomes, without special tokens.
+fn token_count(model: &LlamaModel, text: &str) -> usize {
+    model.vocab().tokenize(text.as_bytes(), false, false).len()
 }
 
 struct Slot {
