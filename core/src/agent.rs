@@ -44,6 +44,7 @@ pub struct ReactAgent {
     tools: ToolRegistry,
     system: String,
     examples: Vec<String>,
+    family_examples: std::collections::HashMap<String, Vec<String>>,
     mode: ActionMode,
     constrain: bool,
     max_steps: usize,
@@ -75,6 +76,7 @@ impl ReactAgent {
                 tools: ToolRegistry::new(),
                 system: String::new(),
                 examples: Vec::new(),
+                family_examples: Default::default(),
                 mode: ActionMode::Text,
                 constrain: false,
                 max_steps: 50,
@@ -102,6 +104,16 @@ impl ReactAgentBuilder {
     /// A worked example shown before the task (ReAct's few-shot demonstrations).
     pub fn example(mut self, e: impl Into<String>) -> Self {
         self.agent.examples.push(e.into());
+        self
+    }
+    /// A few-shot example shown only for tasks of `family` (instead of the general ones), as
+    /// ReAct picks its ALFWorld examples by task type.
+    pub fn family_example(mut self, family: impl Into<String>, e: impl Into<String>) -> Self {
+        self.agent
+            .family_examples
+            .entry(family.into())
+            .or_default()
+            .push(e.into());
         self
     }
     pub fn tool(mut self, t: impl Tool + 'static) -> Self {
@@ -388,7 +400,11 @@ impl ReactAgent {
         let span = tracing::info_span!("episode", task = %task.id);
         let _g = span.enter();
         let first = env.reset(task).await?;
-        let mut run = Run::new(self, task, opening(&self.examples, memory, &first));
+        let examples = self
+            .family_examples
+            .get(&task.family)
+            .unwrap_or(&self.examples);
+        let mut run = Run::new(self, task, opening(examples, memory, &first));
         for _ in 0..self.max_steps {
             if run.over_budget() {
                 return Ok(run.finish(StopReason::Budget));
@@ -416,8 +432,25 @@ impl ReactAgent {
                 Action::Think(t) => {
                     let key = format!("think: {t}");
                     let warn = run.note_action(&key);
-                    let obs = self.with_warning("OK.".into(), &warn);
-                    run.record(reply, Action::Think(t), obs, Outcome::NONE);
+                    let step = env.think(&t);
+                    let (obs, outcome) = match step {
+                        Some(s) => (
+                            s.observation,
+                            Outcome {
+                                reward: s.reward,
+                                done: s.done,
+                                won: s.won,
+                            },
+                        ),
+                        None => ("OK.".to_string(), Outcome::NONE),
+                    };
+                    let (done, won) = (outcome.done, outcome.won);
+                    let obs = self.with_warning(obs, &warn);
+                    run.record(reply, Action::Think(t), obs, outcome);
+                    if done {
+                        run.episode.won = won;
+                        return Ok(run.finish(StopReason::Done));
+                    }
                     if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
                         return Ok(run.finish(StopReason::Repeated));
                     }

@@ -86,6 +86,13 @@ pub trait Environment: Send {
     fn admissible_actions(&self) -> Option<Vec<String>> {
         None
     }
+    /// Called for each `think:` line of a text-mode agent. Environments whose step limit counts
+    /// thoughts (ALFWorld's harnesses send them to the environment) return the step they
+    /// recorded, with the observation the agent should see; `None` (the default) answers "OK."
+    /// and changes nothing.
+    fn think(&mut self, _thought: &str) -> Option<Step> {
+        None
+    }
 }
 
 /// A tiny key-and-door world for examples and end-to-end tests of agent loops: go to the
