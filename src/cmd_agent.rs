@@ -78,7 +78,7 @@ pub async fn toy_eval(a: ToyEvalArgs) -> anyhow::Result<()> {
             bar.inc(1);
         }
     };
-    let results = run_eval(&rx, &a.run, &tasks, &make_env, &a.out, &on_episode).await?;
+    let results = run_eval(&rx, &a.run, &tasks, &make_env, &a.out, 1, &on_episode).await?;
     bar.finish();
     let s = Summary::from_results(&results, a.trials);
     std::fs::write(

@@ -3,6 +3,7 @@
 mod cmd_agent;
 mod cmd_bench_llm;
 mod cmd_chat;
+mod cmd_household;
 mod cmd_sandbox;
 mod cmd_serve;
 mod model_args;
@@ -28,13 +29,20 @@ enum Cmd {
     Serve(cmd_serve::ServeArgs),
     /// Run a one-off tool-calling agent on a task, printing each step as it happens.
     Run(cmd_agent::RunArgs),
-    /// Run an eval: `hone eval toy` (the built-in key-and-door world, resumable).
+    /// Run an eval: `hone eval household` (ALFWorld-compatible), `hone eval toy`.
     Eval {
         #[command(subcommand)]
         which: EvalCmd,
     },
     /// Print a run's episodes as readable transcripts.
     Show(cmd_agent::ShowArgs),
+    /// Write report.html and summary.json for a run folder (merging shards below it).
+    Report(cmd_household::ReportArgs),
+    /// Play or export environments by hand: `hone env household play`.
+    Env {
+        #[command(subcommand)]
+        which: EnvCmd,
+    },
     /// Run Python or JavaScript in the wasm sandbox.
     Sandbox {
         #[command(subcommand)]
@@ -49,8 +57,27 @@ enum Cmd {
 
 #[derive(Subcommand, Debug)]
 enum EvalCmd {
+    /// ReAct / Act / Reflexion / the oracle on the household world (ALFWorld's splits).
+    Household(cmd_household::EvalArgs),
     /// Reflexion on the built-in key-and-door world (a smoke test of the whole loop).
     Toy(cmd_agent::ToyEvalArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum EnvCmd {
+    /// The household world.
+    Household {
+        #[command(subcommand)]
+        cmd: HouseholdCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum HouseholdCmd {
+    /// Read commands on stdin, print observations.
+    Play(cmd_household::PlayArgs),
+    /// Write a split's games as JSON game files.
+    Export(cmd_household::ExportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -65,6 +92,8 @@ enum BenchCmd {
     Llm(cmd_bench_llm::BenchLlmArgs),
     /// Sandbox start-up latency against native python3, cold vs cached, throughput.
     Sandbox(cmd_sandbox::BenchArgs),
+    /// Household world steps/s under random admissible play; oracle eval wall time.
+    Household(cmd_household::BenchArgs),
 }
 
 fn init_tracing() {
@@ -86,6 +115,23 @@ async fn main() {
         Cmd::Eval {
             which: EvalCmd::Toy(a),
         } => cmd_agent::toy_eval(a).await.map(|_| 0),
+        Cmd::Eval {
+            which: EvalCmd::Household(a),
+        } => cmd_household::eval(a).await.map(|_| 0),
+        Cmd::Report(a) => cmd_household::report(a).map(|_| 0),
+        Cmd::Env {
+            which: EnvCmd::Household {
+                cmd: HouseholdCmd::Play(a),
+            },
+        } => cmd_household::play(a).map(|_| 0),
+        Cmd::Env {
+            which: EnvCmd::Household {
+                cmd: HouseholdCmd::Export(a),
+            },
+        } => cmd_household::export(a).map(|_| 0),
+        Cmd::Bench {
+            which: BenchCmd::Household(a),
+        } => cmd_household::bench(a).await.map(|_| 0),
         Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
         Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {

@@ -43,11 +43,18 @@ impl ModelArgs {
     }
 
     pub fn open(&self) -> anyhow::Result<Arc<dyn ChatModel>> {
+        self.open_with_slots(0)
+    }
+
+    /// Opens the model; a local one keeps at least `slots` conversations' KV prefixes (for
+    /// concurrent episodes).
+    pub fn open_with_slots(&self, slots: u32) -> anyhow::Result<Arc<dyn ChatModel>> {
         if let Some(url) = &self.server {
             let m = OpenAiCompatible::new(OpenAiConfig::new(url, &self.server_model))?;
             return Ok(Arc::new(m));
         }
-        let cfg = self.llama_config()?;
+        let mut cfg = self.llama_config()?;
+        cfg.n_slots = cfg.n_slots.max(slots);
         let path = cfg.model_path.clone();
         let m = LlamaCpp::load(cfg).with_context(|| format!("loading {}", path.display()))?;
         Ok(Arc::new(m))

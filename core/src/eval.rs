@@ -8,7 +8,9 @@
 use crate::env::{Environment, TaskSpec};
 use crate::llm::Usage;
 use crate::reflexion::Reflexion;
+use crate::store::Store;
 use crate::trajectory::{append_jsonl, Episode};
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -62,8 +64,8 @@ pub fn jsonl_path(out: &Path) -> PathBuf {
 }
 
 /// Rewrites the JSONL export from the store (atomically), returning the episodes it holds.
-pub fn sync_jsonl(rx: &Reflexion, run: &str, out: &Path) -> anyhow::Result<Vec<Episode>> {
-    let eps = rx.store.episodes(run)?;
+pub fn sync_jsonl(store: &Store, run: &str, out: &Path) -> anyhow::Result<Vec<Episode>> {
+    let eps = store.episodes(run)?;
     std::fs::create_dir_all(out)?;
     let tmp = out.join("trajectories.jsonl.tmp");
     let _ = std::fs::remove_file(&tmp);
@@ -77,34 +79,107 @@ pub fn sync_jsonl(rx: &Reflexion, run: &str, out: &Path) -> anyhow::Result<Vec<E
     Ok(eps)
 }
 
-/// Runs every task (with Reflexion trials) in order, resuming from the store; calls
-/// `on_episode` for each episode as it finishes (new or resumed) for progress display.
+/// Runs the trials of one task: Reflexion over a ReAct agent, or any other policy (an oracle, a
+/// scripted baseline) that records its episodes in a [`Store`] so runs can resume.
+#[async_trait]
+pub trait TaskRunner: Send + Sync {
+    /// Runs every trial of `task` in `env`, reusing the episodes `store()` already holds under
+    /// `run` and storing new ones as they finish.
+    async fn run_task(
+        &self,
+        run: &str,
+        env: &mut dyn Environment,
+        task: &TaskSpec,
+    ) -> anyhow::Result<Vec<Episode>>;
+    /// Where finished episodes live (the source of truth for resume).
+    fn store(&self) -> &Store;
+}
+
+#[async_trait]
+impl TaskRunner for Reflexion {
+    async fn run_task(
+        &self,
+        run: &str,
+        env: &mut dyn Environment,
+        task: &TaskSpec,
+    ) -> anyhow::Result<Vec<Episode>> {
+        self.run(run, env, task).await
+    }
+    fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Runs every task, up to `concurrency` at once (each task's trials in order), resuming from
+/// the store; calls `on_episode` for each episode as its task finishes (new or resumed) for
+/// progress display. Results come back in task order.
+///
+/// With a local llama.cpp model, concurrent tasks share its single worker (their requests
+/// interleave; give the model at least `concurrency` KV slots so each keeps its prefix); with an
+/// OpenAI-compatible server they run truly in parallel.
 pub async fn run_eval(
-    rx: &Reflexion,
+    runner: &dyn TaskRunner,
     run: &str,
     tasks: &[TaskSpec],
     make_env: &(dyn Fn(&TaskSpec) -> anyhow::Result<Box<dyn Environment>> + Sync),
     out: &Path,
+    concurrency: usize,
     on_episode: &(dyn Fn(&Episode, bool) + Sync),
 ) -> anyhow::Result<Vec<Vec<Episode>>> {
-    let already = sync_jsonl(rx, run, out)?;
-    let mut results = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        let mut env = make_env(task)?;
-        let before: Vec<u32> = already
-            .iter()
-            .filter(|e| e.task.id == task.id)
-            .map(|e| e.trial)
-            .collect();
-        let eps = rx.run(run, env.as_mut(), task).await?;
-        for e in &eps {
-            let resumed = before.contains(&e.trial);
-            if !resumed {
-                append_jsonl(&jsonl_path(out), e)?;
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    let already = sync_jsonl(runner.store(), run, out)?;
+    let jsonl = jsonl_path(out);
+    let write = std::sync::Mutex::new(());
+    let (already, jsonl_ref, write_ref) = (&already, &jsonl, &write);
+    let one = move |(i, task)| {
+        let (jsonl, write) = (jsonl_ref, write_ref);
+        async move {
+            let task: &TaskSpec = task;
+            let mut env = make_env(task)?;
+            let before: Vec<u32> = already
+                .iter()
+                .filter(|e| e.task.id == task.id)
+                .map(|e| e.trial)
+                .collect();
+            let eps = runner.run_task(run, env.as_mut(), task).await?;
+            {
+                let _g = write.lock().unwrap_or_else(|p| p.into_inner());
+                for e in &eps {
+                    let resumed = before.contains(&e.trial);
+                    if !resumed {
+                        append_jsonl(jsonl, e)?;
+                    }
+                    on_episode(e, resumed);
+                }
             }
-            on_episode(e, resumed);
+            anyhow::Ok((i, eps))
         }
-        results.push(eps);
-    }
-    Ok(results)
+    };
+    let mut results: Vec<(usize, Vec<Episode>)> = stream::iter(tasks.iter().enumerate())
+        .map(one)
+        .buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    results.sort_by_key(|r| r.0);
+    Ok(results.into_iter().map(|r| r.1).collect())
+}
+
+/// Keeps task `i` of `n` shards: tasks whose position is `i` modulo `n` (`i` counts from 0).
+pub fn shard<T: Clone>(items: &[T], i: usize, n: usize) -> Vec<T> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| n <= 1 || k % n == i)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+/// Parses `i/n` (e.g. `0/4`): shard `i` of `n`, `i < n`.
+pub fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| anyhow::anyhow!("shard `{s}` is not `i/n` (e.g. 0/4)"))?;
+    let (i, n): (usize, usize) = (i.trim().parse()?, n.trim().parse()?);
+    anyhow::ensure!(n >= 1 && i < n, "shard `{s}`: need 0 <= i < n");
+    Ok((i, n))
 }

@@ -18,6 +18,7 @@ pub mod env;
 pub mod eval;
 pub mod llm;
 pub mod reflexion;
+pub mod report;
 pub mod store;
 pub mod tool;
 pub mod trajectory;

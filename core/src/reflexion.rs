@@ -105,6 +105,10 @@ pub struct Reflexion {
     /// When a task has fewer than `k` reflections of its own, fill up with the latest ones of
     /// its family (lessons carried over to similar tasks, across runs).
     pub family_memory: bool,
+    /// Run every trial even after a win (the paper stops at the first win). Needed to measure
+    /// how often a success stays a success across trials ("Confidence v.s. Critique",
+    /// Yang et al. 2024).
+    pub rerun_solved: bool,
 }
 
 impl Reflexion {
@@ -117,6 +121,7 @@ impl Reflexion {
             store,
             reflection_tokens: 256,
             family_memory: false,
+            rerun_solved: false,
         }
     }
     pub fn trials(mut self, n: u32) -> Self {
@@ -129,6 +134,10 @@ impl Reflexion {
     }
     pub fn variant(mut self, v: ReflectionVariant) -> Self {
         self.variant = v;
+        self
+    }
+    pub fn rerun_solved(mut self, on: bool) -> Self {
+        self.rerun_solved = on;
         self
     }
     pub fn family_memory(mut self, on: bool) -> Self {
@@ -171,7 +180,7 @@ impl Reflexion {
         Ok(text)
     }
 
-    /// Runs up to `trials` trials of `task`, stopping at the first win. Episodes already in the
+    /// Runs up to `trials` trials of `task`, stopping at the first win (unless `rerun_solved`). Episodes already in the
     /// store under `run` are reused (resume); new ones are stored as they finish.
     pub async fn run(
         &self,
@@ -200,7 +209,7 @@ impl Reflexion {
             };
             let won = ep.won;
             out.push(ep);
-            if won {
+            if won && !self.rerun_solved {
                 break;
             }
         }

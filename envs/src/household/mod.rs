@@ -18,6 +18,7 @@
 
 pub mod data;
 pub mod gen;
+pub mod harness;
 pub mod oracle;
 pub mod prompts;
 pub mod world;
