@@ -3,7 +3,6 @@
 # which optimises dependencies: llama.cpp and wasmtime are unusably slow unoptimised).
 SHELL := /bin/bash
 CARGO ?= cargo
-DEMO_PROMPT ?= You are in a kitchen and you are hungry. Which one do you do?
 
 .PHONY: all deps assets build test demo bench fmt lint clean-assets
 
@@ -26,13 +25,13 @@ test: build
 	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "total: " p " passed, " f " failed"}'
 
 demo: build
-	$(CARGO) run --quiet --bin hone -- chat --temperature 0.8 -n 4 --logprobs \
-	  --choice "go to fridge 1,open cabinet 1,take apple 1 from countertop 1,inventory" \
-	  "$(DEMO_PROMPT)"
+	$(CARGO) run --quiet --bin hone -- eval household --agent reflexion --split unseen \
+	  --games 12 --trials 2 --rerun-solved --out runs/demo
 
 bench: build
 	$(CARGO) run --quiet --bin hone -- bench llm
 	$(CARGO) run --quiet --bin hone -- bench sandbox
+	$(CARGO) run --quiet --bin hone -- bench household
 
 fmt:
 	$(CARGO) fmt --all

@@ -183,3 +183,93 @@ pub fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
     anyhow::ensure!(n >= 1 && i < n, "shard `{s}`: need 0 <= i < n");
     Ok((i, n))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::KeyDoorWorld;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A runner that wins every task after a short sleep and records how many run at once.
+    struct Sleepy {
+        store: Store,
+        now: AtomicUsize,
+        peak: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl TaskRunner for Sleepy {
+        async fn run_task(
+            &self,
+            run: &str,
+            _env: &mut dyn Environment,
+            task: &TaskSpec,
+        ) -> anyhow::Result<Vec<Episode>> {
+            if let Some(e) = self.store.get_episode(run, &task.id, 0)? {
+                return Ok(vec![e]);
+            }
+            let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+            self.peak.fetch_max(n, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.now.fetch_sub(1, Ordering::SeqCst);
+            let mut e = Episode::new(task.clone(), "sleepy");
+            e.won = true;
+            self.store.put_episode(run, &e)?;
+            Ok(vec![e])
+        }
+        fn store(&self) -> &Store {
+            &self.store
+        }
+    }
+
+    #[tokio::test]
+    async fn runs_tasks_concurrently_in_order_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Sleepy {
+            store: Store::open(dir.path().join("store")).unwrap(),
+            now: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        };
+        let tasks: Vec<TaskSpec> = (0..9).map(|i| TaskSpec::new(format!("t{i}"))).collect();
+        let make = |_: &TaskSpec| -> anyhow::Result<Box<dyn Environment>> {
+            Ok(Box::new(KeyDoorWorld::new()))
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let on =
+            |e: &Episode, resumed: bool| seen.lock().unwrap().push((e.task.id.clone(), resumed));
+        let res = run_eval(&r, "run", &tasks, &make, dir.path(), 3, &on)
+            .await
+            .unwrap();
+        let ids: Vec<&str> = res.iter().map(|eps| eps[0].task.id.as_str()).collect();
+        assert_eq!(ids, ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8"]);
+        assert_eq!(r.peak.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            crate::trajectory::read_jsonl(&jsonl_path(dir.path()))
+                .unwrap()
+                .len(),
+            9
+        );
+        // A rerun resumes everything: nothing new runs, nothing is written twice.
+        let res2 = run_eval(&r, "run", &tasks, &make, dir.path(), 3, &on)
+            .await
+            .unwrap();
+        assert_eq!(res, res2);
+        assert_eq!(
+            crate::trajectory::read_jsonl(&jsonl_path(dir.path()))
+                .unwrap()
+                .len(),
+            9
+        );
+        assert_eq!(seen.lock().unwrap().iter().filter(|s| s.1).count(), 9);
+    }
+
+    #[test]
+    fn shards_partition_the_tasks() {
+        let v: Vec<u32> = (0..10).collect();
+        assert_eq!(shard(&v, 1, 3), [1, 4, 7]);
+        let all: usize = (0..3).map(|i| shard(&v, i, 3).len()).sum();
+        assert_eq!(all, 10);
+        assert_eq!(parse_shard("2/4").unwrap(), (2, 4));
+        assert!(parse_shard("4/4").is_err() && parse_shard("x").is_err());
+    }
+}

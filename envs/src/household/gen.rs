@@ -353,6 +353,28 @@ mod tests {
         }
     }
 
+    /// FNV-1a over the JSON of every unseen game: changes only when the generator does (which
+    /// changes the benchmark: bump the game format or say so in the changelog).
+    fn fingerprint(split: Split) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for g in split.games() {
+            for b in serde_json::to_vec(&g).unwrap() {
+                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    #[test]
+    fn unseen_split_is_pinned() {
+        assert_eq!(
+            fingerprint(Split::Unseen),
+            0x5057_6b46_f3d6_5db6,
+            "{:#x}",
+            fingerprint(Split::Unseen)
+        );
+    }
+
     #[test]
     fn generation_is_deterministic_per_seed() {
         for t in TaskType::ALL {

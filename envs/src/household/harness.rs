@@ -82,12 +82,16 @@ pub fn worlds(games: Vec<Game>) -> anyhow::Result<(Vec<TaskSpec>, HashMap<String
     Ok((tasks, map))
 }
 
+/// What chat models are told besides ReAct's instruction line: ReAct prompted a completion model
+/// with the transcript ending in `>`; in a chat, each reply is one such line.
+pub const CHAT_FORMAT: &str = "Each reply is one line, written exactly like the lines after '> ' in the examples: an action, or 'think: ' followed by a thought.";
+
 /// The ReAct (`think = true`) or Act agent of the ReAct paper's ALFWorld setup: the instruction
-/// as system message, two examples of the task's type, one line per step stopped at a newline,
-/// greedy decoding. `max_steps` is 49 in ReAct's harness.
+/// (plus [`CHAT_FORMAT`]) as system message, two examples of the task's type, one line per step
+/// stopped at a newline, greedy decoding. `max_steps` is 49 in ReAct's harness.
 pub fn paper_agent(model: Arc<dyn ChatModel>, think: bool) -> hone_core::agent::ReactAgentBuilder {
     let mut b = ReactAgent::builder_arc(model)
-        .system(INSTRUCTION)
+        .system(format!("{INSTRUCTION} {CHAT_FORMAT}"))
         .max_steps(49);
     for t in TaskType::ALL {
         for e in examples(t, think) {
