@@ -85,6 +85,10 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         }
         None => tasks,
     };
+    // Run games of one task type back to back: they share the system message and few-shot
+    // examples, so the model's KV cache evaluates that prefix once per type, not once per game.
+    let mut tasks = tasks;
+    tasks.sort_by(|a, b| a.family.cmp(&b.family));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let store = Store::open(out.join("store"))?;
     let trials = a.trials.max(1);
@@ -198,8 +202,13 @@ fn write_report(out: &Path, report: &RunReport) -> anyhow::Result<()> {
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
-    /// A run folder; every trajectories.jsonl below it is included (so shards merge).
-    pub dir: PathBuf,
+    /// A run folder; every trajectories.jsonl below it is included (so shards merge). Several
+    /// folders: one comparison row per folder (e.g. react, act, reflexion, oracle).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// With several folders: where to write the comparison page.
+    #[arg(long, default_value = "comparison.html")]
+    pub out: PathBuf,
     #[arg(long, default_value = "hone eval report")]
     pub title: String,
     /// Trials the run was configured with (default: the most found).
@@ -207,14 +216,13 @@ pub struct ReportArgs {
     pub trials: u32,
 }
 
-/// `hone report DIR`: one report over every trajectories.jsonl under DIR (merges shards).
-pub fn report(a: ReportArgs) -> anyhow::Result<()> {
+fn dir_report(dir: &Path, title: &str, trials: u32) -> anyhow::Result<RunReport> {
     let mut files = Vec::new();
-    find_jsonl(&a.dir, &mut files)?;
+    find_jsonl(dir, &mut files)?;
     anyhow::ensure!(
         !files.is_empty(),
         "no trajectories.jsonl under {}",
-        a.dir.display()
+        dir.display()
     );
     let mut eps = Vec::new();
     for f in &files {
@@ -223,13 +231,34 @@ pub fn report(a: ReportArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("reading {}", f.display()))?,
         );
     }
-    let report = RunReport::from_episodes(&a.title, &eps, a.trials).setting(
+    Ok(RunReport::from_episodes(title, &eps, trials).setting(
         "sources",
         format!("{} trajectories.jsonl file(s)", files.len()),
-    );
-    write_report(&a.dir, &report)?;
-    print!("{}", report.text());
-    println!("report:  {}", a.dir.join("report.html").display());
+    ))
+}
+
+/// `hone report DIR…`: one report over every trajectories.jsonl under DIR (merges shards); with
+/// several folders, a comparison with one row per folder.
+pub fn report(a: ReportArgs) -> anyhow::Result<()> {
+    if let [dir] = a.dirs.as_slice() {
+        let report = dir_report(dir, &a.title, a.trials)?;
+        write_report(dir, &report)?;
+        print!("{}", report.text());
+        println!("report:  {}", dir.join("report.html").display());
+        return Ok(());
+    }
+    let mut runs = Vec::new();
+    for d in &a.dirs {
+        let name = d
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| d.display().to_string());
+        runs.push((name, dir_report(d, &a.title, a.trials)?));
+    }
+    print!("{}", hone_core::report::comparison_text(&runs));
+    std::fs::write(&a.out, hone_core::report::comparison_html(&a.title, &runs))
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    println!("comparison: {}", a.out.display());
     Ok(())
 }
 

@@ -111,7 +111,17 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
     }
     // Rerunning a shard resumes: nothing new is written.
     let jsonl = out.join("shard-0-of-2/trajectories.jsonl");
-    let before = std::fs::read_to_string(&jsonl).unwrap();
+    let sorted_lines = |p: &Path| {
+        let mut v: Vec<String> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    let before = sorted_lines(&jsonl);
+    assert_eq!(before.len(), 6);
     run_ok(
         hone()
             .args([
@@ -127,7 +137,10 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
             ])
             .arg(&out),
     );
-    assert_eq!(std::fs::read_to_string(&jsonl).unwrap(), before);
+    assert!(
+        sorted_lines(&jsonl) == before,
+        "a resumed run rewrote different episodes"
+    );
 
     let text = run_ok(
         hone()
@@ -143,6 +156,23 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["all"]["tasks"], 12);
     assert_eq!(summary["all"]["won"], 12);
+
+    // Two folders side by side: one comparison row each.
+    let cmp = dir.path().join("cmp.html");
+    let text = run_ok(
+        hone()
+            .arg("report")
+            .arg(out.join("shard-0-of-2"))
+            .arg(out.join("shard-1-of-2"))
+            .arg("--out")
+            .arg(&cmp),
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("shard-")).count(),
+        2,
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&cmp).unwrap().contains("<svg"));
 
     // The report renders in a real browser: Chromium lays out every plot.
     let html = out.join("report.html");

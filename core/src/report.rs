@@ -367,6 +367,92 @@ impl RunReport {
     }
 }
 
+/// Several runs side by side (e.g. ReAct, Act, Reflexion and the oracle as a reference row):
+/// success overall and per task family, one row per run.
+pub fn comparison_text(runs: &[(String, RunReport)]) -> String {
+    let fams = families_of(runs);
+    let mut s = format!("{:<28}", "run");
+    for f in &fams {
+        let _ = write!(s, " {:>8}", short_family(f));
+    }
+    let _ = writeln!(s, " {:>8} {:>6} {:>10}", "all", "tasks", "tokens");
+    for (name, r) in runs {
+        let _ = write!(s, "{:<28}", name);
+        for f in &fams {
+            match r.families.iter().find(|g| &g.name == f) {
+                Some(g) => {
+                    let _ = write!(s, " {:>7.1}%", 100.0 * g.rate());
+                }
+                None => {
+                    let _ = write!(s, " {:>8}", "-");
+                }
+            }
+        }
+        let _ = writeln!(
+            s,
+            " {:>7.1}% {:>6} {:>10}",
+            100.0 * r.all.rate(),
+            r.all.tasks,
+            r.prompt_tokens_evaluated + r.completion_tokens
+        );
+    }
+    s
+}
+
+fn families_of(runs: &[(String, RunReport)]) -> Vec<String> {
+    let mut fams: Vec<String> = runs
+        .iter()
+        .flat_map(|(_, r)| r.families.iter().map(|g| g.name.clone()))
+        .collect();
+    fams.sort();
+    fams.dedup();
+    fams
+}
+
+/// The comparison as a self-contained HTML page: a table and a bar chart of overall success.
+pub fn comparison_html(title: &str, runs: &[(String, RunReport)]) -> String {
+    let fams = families_of(runs);
+    let mut h = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title><style>\
+         body{{font-family:system-ui,sans-serif;margin:2em;max-width:980px;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 10px;text-align:right}}\
+         th{{background:#f3f3f3}}td:first-child,th:first-child{{text-align:left}}\
+         </style></head><body><h1>{t}</h1><table><tr><th>run</th>",
+        t = esc(title)
+    );
+    for f in &fams {
+        let _ = write!(h, "<th>{}</th>", esc(&short_family(f)));
+    }
+    h.push_str("<th>all</th><th>tasks</th><th>episodes</th><th>tokens</th></tr>");
+    for (name, r) in runs {
+        let _ = write!(h, "<tr><td>{}</td>", esc(name));
+        for f in &fams {
+            match r.families.iter().find(|g| &g.name == f) {
+                Some(g) => {
+                    let _ = write!(h, "<td>{:.1}%</td>", 100.0 * g.rate());
+                }
+                None => h.push_str("<td>-</td>"),
+            }
+        }
+        let _ = write!(
+            h,
+            "<td><b>{:.1}%</b></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            100.0 * r.all.rate(),
+            r.all.tasks,
+            r.all.episodes,
+            r.prompt_tokens_evaluated + r.completion_tokens
+        );
+    }
+    h.push_str("</table>");
+    let bars: Vec<(String, f64)> = runs
+        .iter()
+        .map(|(n, r)| (n.chars().take(10).collect(), r.all.rate()))
+        .collect();
+    figure(&mut h, "Success by run", &bars, true);
+    h.push_str("</body></html>\n");
+    h
+}
+
 fn pct(x: Option<f64>) -> String {
     x.map(|v| format!("{:.1}%", 100.0 * v))
         .unwrap_or_else(|| "n/a".into())
@@ -489,6 +575,17 @@ mod tests {
         let html = r.html();
         assert!(html.contains("<svg") && html.contains("Confidence and critique"));
         assert!(r.text().contains("kept 1/2 (50.0%), fixed 1/2 (50.0%)"));
+        let cmp = vec![("a".to_string(), r.clone()), ("b".to_string(), r)];
+        let t = comparison_text(&cmp);
+        assert_eq!(t.lines().count(), 3, "{t}");
+        assert!(
+            t.lines()
+                .nth(1)
+                .unwrap()
+                .contains("100.0%    50.0%    75.0%"),
+            "{t}"
+        );
+        assert!(comparison_html("c", &cmp).contains("<svg"));
     }
 
     #[test]
