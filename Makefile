@@ -26,7 +26,7 @@ test: build
 
 demo: build
 	$(CARGO) run --quiet --bin hone -- eval household --agent reflexion --split unseen \
-	  --games 12 --trials 2 --rerun-solved --out runs/demo
+	  --games 12 --trials 2 --rerun-solved --max-steps 30 --out runs/demo
 
 bench: build
 	$(CARGO) run --quiet --bin hone -- bench llm

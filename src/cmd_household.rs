@@ -51,6 +51,13 @@ pub struct EvalArgs {
     /// End an episode when the same line comes this many times in a row (0: never).
     #[arg(long, default_value_t = 3)]
     pub repeat_limit: usize,
+    /// Soft self-consistency per step: draw N candidate lines in one batched request and keep
+    /// the likeliest (Wang et al. 2024). 1: off (greedy, as in the papers).
+    #[arg(long, default_value_t = 1)]
+    pub action_samples: u32,
+    /// Sampling temperature for --action-samples.
+    #[arg(long, default_value_t = 0.7)]
+    pub sample_temperature: f32,
     /// Games run at once (useful with --server; a local model interleaves them).
     #[arg(long, default_value_t = 1)]
     pub concurrency: usize,
@@ -105,7 +112,8 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
             let name = model.name().to_string();
             let mut b = harness::paper_agent(model, a.agent != "act")
                 .constrain(a.constrain)
-                .max_steps(a.max_steps);
+                .max_steps(a.max_steps)
+                .action_samples(a.action_samples, a.sample_temperature);
             if a.repeat_limit > 0 {
                 b = b.repeat_limit(a.repeat_limit, RepeatPolicy::Stop);
             } else {
@@ -177,6 +185,17 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     )
     .setting("trials", trials.to_string())
     .setting("constrained", a.constrain.to_string())
+    .setting(
+        "actions per step",
+        if a.action_samples > 1 {
+            format!(
+                "soft self-consistency over {} samples at T={}",
+                a.action_samples, a.sample_temperature
+            )
+        } else {
+            "greedy".into()
+        },
+    )
     .setting(
         "max steps / repeat limit",
         format!("{} / {}", a.max_steps, a.repeat_limit),

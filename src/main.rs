@@ -4,6 +4,7 @@ mod cmd_agent;
 mod cmd_bench_llm;
 mod cmd_chat;
 mod cmd_household;
+mod cmd_reasoning;
 mod cmd_sandbox;
 mod cmd_serve;
 mod model_args;
@@ -29,7 +30,8 @@ enum Cmd {
     Serve(cmd_serve::ServeArgs),
     /// Run a one-off tool-calling agent on a task, printing each step as it happens.
     Run(cmd_agent::RunArgs),
-    /// Run an eval: `hone eval household` (ALFWorld-compatible), `hone eval toy`.
+    /// Run an eval: `hone eval household` (ALFWorld-compatible), `hone eval reasoning`
+    /// (self-correction strategies), `hone eval toy`.
     Eval {
         #[command(subcommand)]
         which: EvalCmd,
@@ -61,6 +63,8 @@ enum EvalCmd {
     Household(cmd_household::EvalArgs),
     /// Reflexion on the built-in key-and-door world (a smoke test of the whole loop).
     Toy(cmd_agent::ToyEvalArgs),
+    /// Self-correction and self-consistency strategies compared on reasoning tasks.
+    Reasoning(cmd_reasoning::ReasoningArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +122,9 @@ async fn main() {
         Cmd::Eval {
             which: EvalCmd::Household(a),
         } => cmd_household::eval(a).await.map(|_| 0),
+        Cmd::Eval {
+            which: EvalCmd::Reasoning(a),
+        } => cmd_reasoning::run(a).await.map(|_| 0),
         Cmd::Report(a) => cmd_household::report(a).map(|_| 0),
         Cmd::Env {
             which: EnvCmd::Household {

@@ -20,6 +20,7 @@ pub mod llm;
 pub mod reflexion;
 pub mod report;
 pub mod store;
+pub mod strategies;
 pub mod tool;
 pub mod trajectory;
 

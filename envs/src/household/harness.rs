@@ -65,8 +65,11 @@ pub fn load_game(path: &Path) -> anyhow::Result<Game> {
     Ok(g)
 }
 
+/// Compiled worlds by task id.
+pub type Worlds = HashMap<String, Arc<World>>;
+
 /// The games as compiled worlds keyed by task id, and their task specs in order.
-pub fn worlds(games: Vec<Game>) -> anyhow::Result<(Vec<TaskSpec>, HashMap<String, Arc<World>>)> {
+pub fn worlds(games: Vec<Game>) -> anyhow::Result<(Vec<TaskSpec>, Worlds)> {
     let mut tasks = Vec::new();
     let mut map = HashMap::new();
     for g in games {
