@@ -145,14 +145,7 @@ impl HouseholdEnv {
     /// Admissible commands, sorted and deduplicated as ALFWorld returns them.
     pub fn admissible(&mut self) -> Vec<String> {
         self.world.admissible_cmds(&self.state, &mut self.cmds);
-        let mut v: Vec<String> = self
-            .cmds
-            .iter()
-            .map(|&c| self.world.render_string(c))
-            .collect();
-        v.sort_unstable();
-        v.dedup();
-        v
+        rendered(&self.world, &self.cmds)
     }
 
     /// The admissible commands without rendering them (for planners and benchmarks).
@@ -183,9 +176,14 @@ impl Environment for HouseholdEnv {
     fn admissible_actions(&self) -> Option<Vec<String>> {
         let mut cmds = Vec::new();
         self.world.admissible_cmds(&self.state, &mut cmds);
-        let mut v: Vec<String> = cmds.iter().map(|&c| self.world.render_string(c)).collect();
-        v.sort_unstable();
-        v.dedup();
-        Some(v)
+        Some(rendered(&self.world, &cmds))
     }
+}
+
+/// Commands as ALFWorld lists them: rendered, sorted, deduplicated.
+fn rendered(world: &World, cmds: &[Cmd]) -> Vec<String> {
+    let mut v: Vec<String> = cmds.iter().map(|&c| world.render_string(c)).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }

@@ -65,9 +65,9 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
     let obj = t.object.as_str();
     let target = t.receptacle.clone().unwrap_or_default();
     let verb = match t.kind {
-        TaskType::PickCleanThenPlaceInRecep => Some(("clean", ())),
-        TaskType::PickHeatThenPlaceInRecep => Some(("heat", ())),
-        TaskType::PickCoolThenPlaceInRecep => Some(("cool", ())),
+        TaskType::PickCleanThenPlaceInRecep => Some("clean"),
+        TaskType::PickHeatThenPlaceInRecep => Some("heat"),
+        TaskType::PickCoolThenPlaceInRecep => Some("cool"),
         _ => None,
     };
     let app = appliance(t.kind);
@@ -79,7 +79,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
         (TaskType::PickTwoObjAndPlace, _) => format!(
             "To solve the task, I need to find and take the first {obj}, then put it in/on {target}, then find and take the second {obj}, then put it in/on {target}."
         ),
-        (_, Some((v, _))) => format!(
+        (_, Some(v)) => format!(
             "To solve the task, I need to find and take a {obj}, then {v} it with {}, then put it in/on {target}.",
             app.unwrap_or_default()
         ),
@@ -169,7 +169,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
             break;
         }
         let mut done_word = "take";
-        if let (Some((v, _)), Some(a)) = (verb, app) {
+        if let (Some(v), Some(a)) = (verb, app) {
             let ar = (0..w.n_receps() as u16).find(|&r| w.recep_kind(r) == a)?;
             d.thought(&format!(
                 "Now I take a {obj} ({oname}). Next, I need to go to {} and {v} it.",
