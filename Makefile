@@ -20,6 +20,8 @@ build: deps assets
 test: build
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) check -p hone-core --no-default-features
+	$(CARGO) check -p hone-core --no-default-features --features openai
 	$(CARGO) test --workspace --all-targets -- --nocapture --test-threads=2 2>&1 | tee target/test.log; exit $${PIPESTATUS[0]}
 	$(CARGO) test --workspace --doc 2>&1 | tee -a target/test.log; exit $${PIPESTATUS[0]}
 	@grep -E "^test result:" target/test.log | awk '{p+=$$4; f+=$$6} END {print "total: " p " passed, " f " failed"}'

@@ -1,27 +1,26 @@
 //! `hone eval household`, `hone env household play|export`, `hone bench household` and
-//! `hone report`.
+//! `hone report`. Argument parsing and printing: the harness, the agents and the engine live in
+//! the crates.
 
 use crate::model_args::ModelArgs;
 use anyhow::Context;
-use hone_core::env::{Environment, TaskSpec};
-use hone_core::eval::{parse_shard, run_eval, shard, TaskRunner};
+use hone_core::env::Environment;
+use hone_core::eval::{load_dir, parse_shard, Eval, Manifest};
 use hone_core::report::RunReport;
-use hone_core::{ReflectionVariant, Reflexion, RepeatPolicy, Store};
-use hone_envs::household::harness::{self, OracleRunner};
+use hone_core::{ReflectionVariant, Store};
+use hone_envs::household::harness::{self, Agent, AgentOptions, HouseholdHarness};
 use hone_envs::household::{gen, oracle, Game, HouseholdEnv, Split, TaskType, World};
-use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct EvalArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// train, valid_seen or unseen (134 games in ALFWorld's eval_out_of_distribution mix).
-    #[arg(long, default_value = "unseen")]
-    pub split: String,
+    /// A standard split (unseen: 134 games in ALFWorld's eval_out_of_distribution mix).
+    #[arg(long, value_enum, default_value_t = Split::Unseen)]
+    pub split: Split,
     /// Use every *.json game file in this folder instead of a split.
     #[arg(long)]
     pub games_dir: Option<PathBuf>,
@@ -30,15 +29,14 @@ pub struct EvalArgs {
     pub games: Option<usize>,
     /// react (ReAct prompts), act (no thoughts), reflexion (ReAct + reflections between
     /// trials), oracle (the BFS planner: a reference row).
-    #[arg(long, default_value = "react")]
-    pub agent: String,
+    #[arg(long, value_enum, default_value_t = Agent::React)]
+    pub agent: Agent,
     /// Trials per game (reflexion: with reflections in between; react/act: plain retries).
     #[arg(long, default_value_t = 1)]
     pub trials: u32,
-    /// Reflection variant for --agent reflexion: retry, keywords, advice, explanation,
-    /// instructions, solution, composite.
-    #[arg(long, default_value = "composite")]
-    pub variant: String,
+    /// Reflection variant for --agent reflexion.
+    #[arg(long, value_enum, default_value_t = ReflectionVariant::Composite)]
+    pub variant: ReflectionVariant,
     /// Run every trial even after a win (measures confidence: does a success stay a success).
     #[arg(long)]
     pub rerun_solved: bool,
@@ -64,204 +62,108 @@ pub struct EvalArgs {
     /// Run shard i of n (games whose index is i modulo n), e.g. 0/4; writes to OUT/shard-i-of-n.
     #[arg(long)]
     pub shard: Option<String>,
-    /// Output folder (store, trajectories.jsonl, summary.json, report.html). Rerun to resume.
+    /// Output folder (manifest, store, trajectories.jsonl, summary.json, report.html). Rerun
+    /// with the same settings to resume; other settings are refused (use another folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Run id inside the store.
-    #[arg(long, default_value = "household")]
-    pub run: String,
-}
-
-fn split_arg(s: &str) -> anyhow::Result<Split> {
-    Split::parse(s).with_context(|| format!("unknown split `{s}` (train, valid_seen, unseen)"))
+    /// Read and write reflections in this memory store, shared by every run pointed at it
+    /// (default: each run keeps its own lessons).
+    #[arg(long)]
+    pub memory: Option<PathBuf>,
 }
 
 pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
-    let split = split_arg(&a.split)?;
-    let games = harness::load_games(Some(split), a.games_dir.as_deref(), a.games)?;
-    let (tasks, worlds) = harness::worlds(games)?;
-    let mut out = a
+    let games = harness::load_games(Some(a.split), a.games_dir.as_deref(), a.games)?;
+    let source = match &a.games_dir {
+        Some(d) => format!("{} game files in {}", games.len(), d.display()),
+        None => format!("first {} of split {}", games.len(), a.split),
+    };
+    let harness = HouseholdHarness::new(games)?;
+    let opts = AgentOptions {
+        agent: a.agent,
+        trials: a.trials,
+        variant: a.variant,
+        rerun_solved: a.rerun_solved,
+        constrain: a.constrain,
+        max_steps: a.max_steps,
+        repeat_limit: a.repeat_limit,
+        action_samples: a.action_samples,
+        sample_temperature: a.sample_temperature,
+    };
+    let mut manifest = Manifest::new("household");
+    if a.agent != Agent::Oracle {
+        manifest = manifest.setting("model", a.model.identity()?);
+    }
+    let manifest = opts
+        .manifest(manifest)
+        .info("games", source)
+        .info("concurrency", a.concurrency);
+    let out = a
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("runs/household-{}-{}", a.split, a.agent)));
-    let tasks = match &a.shard {
-        Some(s) => {
-            let (i, n) = parse_shard(s)?;
-            out = out.join(format!("shard-{i}-of-{n}"));
-            shard(&tasks, i, n)
-        }
-        None => tasks,
+    let shard = a.shard.as_deref().map(parse_shard).transpose()?;
+    let eval = Eval::open(&out, manifest, shard)?
+        .concurrency(a.concurrency)
+        .trials(opts.trials())
+        .title(format!("hone eval household: {} on {}", a.agent, a.split));
+    let model = match a.agent {
+        Agent::Oracle => None,
+        _ => Some(a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?),
     };
-    // Run games of one task type back to back: they share the system message and few-shot
-    // examples, so the model's KV cache evaluates that prefix once per type, not once per game.
-    let mut tasks = tasks;
-    tasks.sort_by(|a, b| a.family.cmp(&b.family));
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let store = Store::open(out.join("store"))?;
-    let trials = a.trials.max(1);
-    let (runner, model_name): (Box<dyn TaskRunner>, String) = match a.agent.as_str() {
-        "oracle" => (
-            Box::new(OracleRunner {
-                worlds: worlds.clone(),
-                store,
-            }),
-            "oracle".into(),
-        ),
-        "react" | "act" | "reflexion" => {
-            let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
-            let name = model.name().to_string();
-            let mut b = harness::paper_agent(model, a.agent != "act")
-                .constrain(a.constrain)
-                .max_steps(a.max_steps)
-                .action_samples(a.action_samples, a.sample_temperature);
-            if a.repeat_limit > 0 {
-                b = b.repeat_limit(a.repeat_limit, RepeatPolicy::Stop);
-            } else {
-                b = b.repeat_limit(usize::MAX, RepeatPolicy::Stop);
-            }
-            let variant = if a.agent == "reflexion" {
-                ReflectionVariant::parse(&a.variant)
-                    .with_context(|| format!("unknown reflection variant `{}`", a.variant))?
-            } else {
-                ReflectionVariant::Retry
-            };
-            let rx = Reflexion::new(b.build(), store)
-                .trials(trials)
-                .variant(variant)
-                .rerun_solved(a.rerun_solved);
-            (Box::new(rx), name)
-        }
-        other => anyhow::bail!("unknown agent `{other}` (react, act, reflexion, oracle)"),
-    };
-    let bar = ProgressBar::new(tasks.len() as u64);
-    bar.set_style(ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} games  won {msg} [{elapsed} < {eta}]",
-    )?);
-    let won = std::sync::Mutex::new(std::collections::HashSet::<String>::new());
-    let make_env = |t: &TaskSpec| -> anyhow::Result<Box<dyn Environment>> {
-        let w = worlds
-            .get(&t.id)
-            .with_context(|| format!("no game `{}`", t.id))?;
-        Ok(Box::new(HouseholdEnv::new(w.clone()).react_format(true)))
-    };
-    let on_episode = |e: &hone_core::Episode, _resumed: bool| {
-        let mut won = won.lock().unwrap_or_else(|p| p.into_inner());
-        if e.won {
-            won.insert(e.task.id.clone());
-        }
-        let last = a.agent == "oracle" || e.trial + 1 == trials || (e.won && !a.rerun_solved);
-        if last {
-            bar.set_message(won.len().to_string());
-            bar.inc(1);
-        }
-    };
-    let t0 = Instant::now();
-    run_eval(
-        runner.as_ref(),
-        &a.run,
-        &tasks,
-        &make_env,
-        &out,
-        a.concurrency,
-        &on_episode,
-    )
-    .await?;
-    bar.finish_and_clear();
-    let wall = t0.elapsed().as_secs_f64();
-    let episodes = runner.store().episodes(&a.run)?;
-    let report = RunReport::from_episodes(
-        &format!("hone eval household: {} on {}", a.agent, a.split),
-        &episodes,
-        if a.agent == "oracle" { 1 } else { trials },
-    )
-    .setting("agent", &a.agent)
-    .setting("model", &model_name)
-    .setting(
-        "games",
-        match &a.games_dir {
-            Some(d) => format!("{} ({})", tasks.len(), d.display()),
-            None => format!("{} of split {}", tasks.len(), split.name()),
-        },
-    )
-    .setting("trials", trials.to_string())
-    .setting("constrained", a.constrain.to_string())
-    .setting(
-        "actions per step",
-        if a.action_samples > 1 {
-            format!(
-                "soft self-consistency over {} samples at T={}",
-                a.action_samples, a.sample_temperature
-            )
-        } else {
-            "greedy".into()
-        },
-    )
-    .setting(
-        "max steps / repeat limit",
-        format!("{} / {}", a.max_steps, a.repeat_limit),
-    )
-    .setting("shard", a.shard.clone().unwrap_or_else(|| "-".into()))
-    .setting("wall time of this invocation", format!("{wall:.1} s"));
-    write_report(&out, &report)?;
-    print!("{}", report.text());
-    println!("wall time {wall:.1} s");
-    println!("results: {}", hone_core::eval::jsonl_path(&out).display());
-    println!("report:  {}", out.join("report.html").display());
-    Ok(())
-}
-
-fn write_report(out: &Path, report: &RunReport) -> anyhow::Result<()> {
-    std::fs::write(
-        out.join("summary.json"),
-        serde_json::to_string_pretty(report)?,
-    )?;
-    std::fs::write(out.join("report.html"), report.html())?;
+    let memory = a.memory.as_ref().map(Store::open).transpose()?;
+    let runner = opts.runner(&harness, model, memory)?;
+    let outcome = eval.run(&harness, runner.as_ref()).await?;
+    print!("{}", outcome.report.text());
+    println!("results: {}", eval.jsonl().display());
+    println!("report:  {}", eval.out().join("report.html").display());
     Ok(())
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
     /// A run folder; every trajectories.jsonl below it is included (so shards merge). Several
-    /// folders: one comparison row per folder (e.g. react, act, reflexion, oracle).
+    /// folders: one comparison row per folder's arm (e.g. react, act, reflexion, oracle).
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// With several folders: where to write the comparison page.
     #[arg(long, default_value = "comparison.html")]
     pub out: PathBuf,
-    #[arg(long, default_value = "hone eval report")]
-    pub title: String,
-    /// Trials the run was configured with (default: the most found).
-    #[arg(long, default_value_t = 1)]
-    pub trials: u32,
+    /// The report's title (default: from the run's manifest).
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Trials the run was configured with (default: from the manifest, else the most found).
+    #[arg(long)]
+    pub trials: Option<u32>,
 }
 
-fn dir_report(dir: &Path, title: &str, trials: u32) -> anyhow::Result<RunReport> {
-    let mut files = Vec::new();
-    find_jsonl(dir, &mut files)?;
-    anyhow::ensure!(
-        !files.is_empty(),
-        "no trajectories.jsonl under {}",
-        dir.display()
-    );
-    let mut eps = Vec::new();
-    for f in &files {
-        eps.extend(
-            hone_core::trajectory::read_jsonl(f)
-                .with_context(|| format!("reading {}", f.display()))?,
-        );
+fn dir_report(
+    dir: &std::path::Path,
+    a: &ReportArgs,
+) -> anyhow::Result<(RunReport, Vec<hone_core::Episode>)> {
+    let (eps, manifest) = load_dir(dir)?;
+    let trials = a
+        .trials
+        .or_else(|| manifest.as_ref()?.info.get("trials")?.parse().ok())
+        .unwrap_or(1);
+    let title = a.title.clone().unwrap_or_else(|| match &manifest {
+        Some(m) => format!("hone eval {}", m.harness),
+        None => "hone eval report".into(),
+    });
+    let mut r = RunReport::from_episodes(&title, &eps, trials);
+    if let Some(m) = manifest {
+        r.settings = m.rows();
+        r.family_labels = m.family_labels;
     }
-    Ok(RunReport::from_episodes(title, &eps, trials).setting(
-        "sources",
-        format!("{} trajectories.jsonl file(s)", files.len()),
-    ))
+    Ok((r, eps))
 }
 
 /// `hone report DIR…`: one report over every trajectories.jsonl under DIR (merges shards); with
-/// several folders, a comparison with one row per folder.
+/// several folders, a comparison with one row per folder (and arm).
 pub fn report(a: ReportArgs) -> anyhow::Result<()> {
     if let [dir] = a.dirs.as_slice() {
-        let report = dir_report(dir, &a.title, a.trials)?;
-        write_report(dir, &report)?;
+        let (report, eps) = dir_report(dir, &a)?;
+        hone_core::eval::write_report(dir, &report, &eps)?;
         print!("{}", report.text());
         println!("report:  {}", dir.join("report.html").display());
         return Ok(());
@@ -272,27 +174,17 @@ pub fn report(a: ReportArgs) -> anyhow::Result<()> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_else(|| d.display().to_string());
-        runs.push((name, dir_report(d, &a.title, a.trials)?));
+        runs.push((name, dir_report(d, &a)?.0));
     }
-    print!("{}", hone_core::report::comparison_text(&runs));
-    std::fs::write(&a.out, hone_core::report::comparison_html(&a.title, &runs))
+    let title = a
+        .title
+        .clone()
+        .unwrap_or_else(|| "hone eval comparison".into());
+    let cmp = RunReport::compare(&title, runs);
+    print!("{}", cmp.text());
+    std::fs::write(&a.out, cmp.html(&[]))
         .with_context(|| format!("writing {}", a.out.display()))?;
     println!("comparison: {}", a.out.display());
-    Ok(())
-}
-
-fn find_jsonl(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for e in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = e?.path();
-        if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "store") {
-                find_jsonl(&p, out)?;
-            }
-        } else if p.file_name().is_some_and(|n| n == "trajectories.jsonl") {
-            out.push(p);
-        }
-    }
-    out.sort();
     Ok(())
 }
 
@@ -304,12 +196,13 @@ pub struct PlayArgs {
     /// Generate a game from this seed.
     #[arg(long, conflicts_with = "split")]
     pub seed: Option<u64>,
-    /// Task type for --seed (put, clean, heat, cool, examine, puttwo or the full name).
-    #[arg(long, default_value = "put")]
-    pub task_type: String,
+    /// Task type for --seed (ALFWorld's name, or ReAct's short one: put, clean, heat, cool,
+    /// examine, puttwo).
+    #[arg(long, value_enum, default_value_t = TaskType::PickAndPlaceSimple)]
+    pub task_type: TaskType,
     /// Play game --index of this split.
-    #[arg(long)]
-    pub split: Option<String>,
+    #[arg(long, value_enum)]
+    pub split: Option<Split>,
     #[arg(long, default_value_t = 0)]
     pub index: usize,
     /// Print the admissible commands after each observation.
@@ -328,8 +221,7 @@ fn chosen_game(a: &PlayArgs) -> anyhow::Result<Game> {
     if let Some(p) = &a.game {
         return harness::load_game(p);
     }
-    if let Some(s) = &a.split {
-        let split = split_arg(s)?;
+    if let Some(split) = a.split {
         anyhow::ensure!(
             a.index < split.size(),
             "split {} has {} games",
@@ -338,10 +230,8 @@ fn chosen_game(a: &PlayArgs) -> anyhow::Result<Game> {
         );
         return Ok(split.game(a.index));
     }
-    let t = TaskType::parse(&a.task_type)
-        .with_context(|| format!("unknown task type `{}`", a.task_type))?;
     let seed = a.seed.unwrap_or(0);
-    Ok(gen::generate(seed, t, seed))
+    Ok(gen::generate(seed, a.task_type, seed))
 }
 
 /// `hone env household play`: commands on stdin, observations on stdout.
@@ -387,8 +277,8 @@ pub fn play(a: PlayArgs) -> anyhow::Result<()> {
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    #[arg(long, default_value = "unseen")]
-    pub split: String,
+    #[arg(long, value_enum, default_value_t = Split::Unseen)]
+    pub split: Split,
     #[arg(long)]
     pub games: Option<usize>,
     /// Folder to write NAME.json files into.
@@ -398,8 +288,7 @@ pub struct ExportArgs {
 
 /// `hone env household export`: writes a split's games as game files.
 pub fn export(a: ExportArgs) -> anyhow::Result<()> {
-    let split = split_arg(&a.split)?;
-    let games = harness::load_games(Some(split), None, a.games)?;
+    let games = harness::load_games(Some(a.split), None, a.games)?;
     std::fs::create_dir_all(&a.out)?;
     for g in &games {
         std::fs::write(
@@ -419,7 +308,7 @@ pub struct BenchArgs {
 }
 
 /// `hone bench household`: random admissible play (steps/s, single thread) and the oracle over
-/// the unseen split through the full eval harness.
+/// the unseen split through the full eval engine.
 pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let games = Split::Unseen.games();
     let worlds: Vec<Arc<World>> = games
@@ -437,78 +326,31 @@ pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
         ),
         ("random admissible play, admissible as commands", false),
     ] {
-        let mut rng = gen::Rng::new(1);
-        let mut done_steps = 0usize;
-        let mut episodes = 0usize;
-        let t0 = Instant::now();
-        let mut cmds = Vec::new();
-        'outer: loop {
-            for w in &worlds {
-                let mut env = HouseholdEnv::new(w.clone()).react_format(true);
-                env.restart();
-                loop {
-                    let s = if render {
-                        let acts = env.admissible();
-                        let a = rng.pick(&acts);
-                        env.act(a)
-                    } else {
-                        cmds.clear();
-                        cmds.extend_from_slice(env.admissible_cmds());
-                        let c = *rng.pick(&cmds);
-                        let text = w.render_string(c);
-                        env.act(&text)
-                    };
-                    done_steps += 1;
-                    if s.done {
-                        break;
-                    }
-                }
-                episodes += 1;
-                if done_steps >= a.steps {
-                    break 'outer;
-                }
-            }
-        }
-        let secs = t0.elapsed().as_secs_f64();
+        let (steps, episodes, secs) = harness::random_play(&worlds, a.steps, render);
         println!(
-            "{:<58} {:>12.0} {:>12.2}   ({} steps, {} episodes, {:.2} s)",
+            "{:<58} {:>12.0} {:>12.2}   ({steps} steps, {episodes} episodes, {secs:.2} s)",
             label,
-            done_steps as f64 / secs,
-            1e6 * secs / done_steps as f64,
-            done_steps,
-            episodes,
-            secs
+            steps as f64 / secs,
+            1e6 * secs / steps.max(1) as f64,
         );
     }
-    // The oracle through the whole harness: store, JSONL, report.
-    let dir = tempfile_dir()?;
-    let (tasks, worlds) = harness::worlds(games)?;
-    let t0 = Instant::now();
-    let runner = OracleRunner {
-        worlds: worlds.clone(),
-        store: Store::open(dir.join("store"))?,
+    // The oracle through the whole engine: manifest, store, JSONL, report.
+    let dir = tempfile::tempdir()?;
+    let harness = HouseholdHarness::new(games)?;
+    let opts = AgentOptions {
+        agent: Agent::Oracle,
+        ..AgentOptions::default()
     };
-    let make_env = |t: &TaskSpec| -> anyhow::Result<Box<dyn Environment>> {
-        Ok(Box::new(
-            HouseholdEnv::new(worlds[&t.id].clone()).react_format(true),
-        ))
-    };
-    let results = run_eval(&runner, "bench", &tasks, &make_env, &dir, 1, &|_, _| {}).await?;
-    let won = results.iter().filter(|r| r.iter().any(|e| e.won)).count();
-    let secs = t0.elapsed().as_secs_f64();
-    let steps: usize = results.iter().flatten().map(|e| e.steps.len()).sum();
+    let eval =
+        Eval::open(dir.path(), opts.manifest(Manifest::new("household")), None)?.progress(false);
+    let runner = opts.runner(&harness, None, None)?;
+    let out = eval.run(&harness, runner.as_ref()).await?;
+    let steps: usize = out.episodes.iter().map(|e| e.steps.len()).sum();
     println!(
-        "oracle eval, unseen split through the harness (store + JSONL): {} games, {won} won, {steps} steps, {:.2} s wall",
-        tasks.len(),
-        secs
+        "oracle eval, unseen split through the engine (store + JSONL + report): {} games, {} won, {steps} steps, {:.2} s wall",
+        out.report.arms[0].all.tasks,
+        out.report.arms[0].all.won,
+        out.wall_s
     );
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
-}
-
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let d = std::env::temp_dir().join(format!("hone-bench-household-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d)?;
-    Ok(d)
 }

@@ -4,21 +4,20 @@
 
 use crate::model_args::ModelArgs;
 use anyhow::Context;
+use hone_core::eval::{Eval, Manifest};
 use hone_core::llm::{ChatModel, LlamaCpp};
-use hone_core::strategies::{self, eval, report, BuildOptions, ReasoningTask, Settings, Strategy};
-use indicatif::{ProgressBar, ProgressStyle};
+use hone_core::strategies::eval::{self, ReasoningHarness, StrategyRunner};
+use hone_core::strategies::{self, BuildOptions, ReasoningTask, Settings, Strategy, StrategyKind};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct ReasoningArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Strategies, comma-separated, or `all`: baseline, self-refine, progco, sc, adaptive-sc,
-    /// soft-sc, usc, self-certainty, ioe, checklist.
-    #[arg(long, value_delimiter = ',', default_value = "baseline")]
-    pub strategy: Vec<String>,
+    /// Strategies, comma-separated, or `all`.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "baseline")]
+    pub strategy: Vec<StrategyArg>,
     /// Samples for the self-consistency family (Adaptive-Consistency's budget).
     #[arg(long, default_value_t = 5)]
     pub n: u32,
@@ -57,35 +56,49 @@ pub struct ReasoningArgs {
     /// sequential requests (0 = skip).
     #[arg(long, default_value_t = 0)]
     pub cost_items: usize,
-    /// Output folder: results.jsonl (resumable: rerunning skips the pairs already there, so use
-    /// a new folder when changing settings), summary.txt, summary.json, report.html.
+    /// Tasks answered at once (useful with --server).
+    #[arg(long, default_value_t = 1)]
+    pub concurrency: usize,
+    /// Output folder (manifest, store, trajectories.jsonl, summary.txt, summary.json,
+    /// report.html). Rerun with the same settings to resume; other settings are refused.
     #[arg(long, default_value = "runs/reasoning")]
     pub out: PathBuf,
 }
 
-fn strategy_names(list: &[String]) -> anyhow::Result<Vec<String>> {
-    let mut names = Vec::new();
-    for s in list.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        if s == "all" {
-            names.extend(strategies::NAMES.iter().map(|n| n.to_string()));
-        } else if strategies::NAMES.contains(&s) {
-            names.push(s.to_string());
-        } else {
-            anyhow::bail!(
-                "unknown strategy `{s}` (one of {}, or all)",
-                strategies::NAMES.join(", ")
-            );
-        }
+/// A strategy on the command line: one of [`StrategyKind`], or `all` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategyArg {
+    One(StrategyKind),
+    All,
+}
+
+impl clap::ValueEnum for StrategyArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::OnceLock<Vec<StrategyArg>> = std::sync::OnceLock::new();
+        ALL.get_or_init(|| {
+            StrategyKind::ALL
+                .iter()
+                .map(|k| StrategyArg::One(*k))
+                .chain([StrategyArg::All])
+                .collect()
+        })
     }
-    let mut unique: Vec<String> = Vec::new();
-    for n in names {
-        if !unique.contains(&n) {
-            unique.push(n);
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            StrategyArg::One(k) => k.name(),
+            StrategyArg::All => "all",
+        }))
     }
-    let names = unique;
-    anyhow::ensure!(!names.is_empty(), "no strategy given");
-    Ok(names)
+}
+
+/// The chosen strategies in `all`'s order, each once.
+fn chosen(a: &ReasoningArgs) -> Vec<StrategyKind> {
+    let all = a.strategy.contains(&StrategyArg::All);
+    StrategyKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| all || a.strategy.contains(&StrategyArg::One(*k)))
+        .collect()
 }
 
 /// The model, its name for reports, and its vocabulary size when known.
@@ -105,7 +118,8 @@ fn open_model(a: &ReasoningArgs) -> anyhow::Result<(Arc<dyn ChatModel>, String, 
 }
 
 pub async fn run(a: ReasoningArgs) -> anyhow::Result<()> {
-    let names = strategy_names(&a.strategy)?;
+    let kinds = chosen(&a);
+    anyhow::ensure!(!kinds.is_empty(), "no strategy given");
     let (tasks, source): (Vec<ReasoningTask>, String) = match &a.file {
         Some(f) => {
             let mut t = strategies::tasks::load_gsm8k(f)?;
@@ -122,16 +136,35 @@ pub async fn run(a: ReasoningArgs) -> anyhow::Result<()> {
         ),
     };
     anyhow::ensure!(!tasks.is_empty(), "no tasks to run");
-    let runner: Option<Arc<dyn strategies::ProgramRunner>> = if names.iter().any(|n| n == "progco")
-    {
-        let sb = hone_sandbox::SandboxConfig::new().build()?;
-        sb.prepare(hone_sandbox::Language::Python)
-            .context("progco runs its verifiers in the Python sandbox")?;
-        Some(Arc::new(hone_tools::SandboxRunner::new(sb)))
-    } else {
-        None
-    };
-    let (model, model_name, model_vocab) = open_model(&a)?;
+    let manifest = Manifest::new("reasoning")
+        .setting("model", a.model.identity()?)
+        .setting("tasks from", &source)
+        .setting("n", a.n)
+        .setting("rounds", a.rounds)
+        .setting("adaptive batch", a.batch)
+        .setting("max tokens", a.max_tokens)
+        .setting("feedback tokens", a.feedback_tokens)
+        .setting("temperature", a.temperature)
+        .setting("seed", a.seed)
+        .setting("shared requests", !a.no_share)
+        .info("tasks", tasks.len())
+        .info(
+            "strategies",
+            kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(","),
+        );
+    let eval = Eval::open(&a.out, manifest, None)?
+        .concurrency(a.concurrency)
+        .title("hone eval reasoning");
+    let runner: Option<Arc<dyn strategies::ProgramRunner>> =
+        if kinds.contains(&StrategyKind::ProgCo) {
+            let sb = hone_sandbox::SandboxConfig::new().build()?;
+            sb.prepare(hone_sandbox::Language::Python)
+                .context("progco runs its verifiers in the Python sandbox")?;
+            Some(Arc::new(hone_tools::SandboxRunner::new(sb)))
+        } else {
+            None
+        };
+    let (model, _name, model_vocab) = open_model(&a)?;
     let settings = Settings {
         max_tokens: a.max_tokens,
         feedback_tokens: a.feedback_tokens,
@@ -147,119 +180,30 @@ pub async fn run(a: ReasoningArgs) -> anyhow::Result<()> {
         vocab: a.vocab.or(model_vocab).unwrap_or(49152),
         runner,
     };
-    let built: Vec<Box<dyn Strategy>> = names
+    let built: Vec<Box<dyn Strategy>> = kinds
         .iter()
-        .map(|n| strategies::by_name(n, &opts))
+        .map(|k| strategies::by_name(*k, &opts))
         .collect::<anyhow::Result<_>>()?;
-
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let results_path = eval::results_path(&a.out);
-    let bar = ProgressBar::new((tasks.len() * built.len()) as u64);
-    bar.set_style(ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} {msg} [{elapsed} / ~{duration}]",
-    )?);
-    let t0 = Instant::now();
-    let mut resumed_n = 0usize;
-    let mut on_result = |r: &eval::ItemResult, resumed: bool| {
-        resumed_n += usize::from(resumed);
-        bar.set_message(format!(
-            "{} {} {}{}",
-            r.strategy,
-            r.id,
-            if r.correct { "right" } else { "wrong" },
-            if resumed { " (resumed)" } else { "" }
-        ));
-        bar.inc(1);
-    };
-    let results = eval::run_eval(
-        model.clone(),
-        &built,
-        &tasks,
-        &results_path,
-        !a.no_share,
-        &mut on_result,
-    )
-    .await?;
-    bar.finish_and_clear();
-    let run_s = t0.elapsed().as_secs_f64();
-
-    let summaries = eval::summarize(&results);
-    let mut text = format!(
-        "hone eval reasoning — model {model_name}, {} tasks ({source}), n {}, rounds {}, \
-         max_tokens {}, temperature {}\n\n",
-        tasks.len(),
-        a.n,
-        a.rounds,
-        a.max_tokens,
-        a.temperature
-    );
-    text.push_str(&eval::table(&summaries));
-    text.push('\n');
-    text.push_str(&eval::kind_table(&summaries));
-    let mut notes = Vec::new();
-    if let Some(l) = eval::adaptive_line(&summaries, a.n) {
-        notes.push(l);
+    let harness = ReasoningHarness::new(&tasks)?;
+    let runner = StrategyRunner::new(model.clone(), built).share(!a.no_share);
+    let outcome = eval.run(&harness, &runner).await?;
+    let mut report = outcome.report.order_arms(&runner.arms());
+    if let Some(l) = eval::adaptive_line(&report, a.n) {
+        report.notes.push(l);
     }
-    let mut sampling = None;
     if a.cost_items > 0 {
         let k = a.cost_items.min(tasks.len());
         let c = eval::sampling_cost(model.as_ref(), &tasks[..k], &settings, a.n).await?;
-        notes.push(c.line());
-        sampling = Some(c);
+        report.notes.push(c.line());
     }
-    notes.push(format!(
-        "run wall time {:.1} min ({} results computed now, {} resumed){}",
-        run_s / 60.0,
-        results.len() - resumed_n,
-        resumed_n,
-        if a.no_share {
-            ""
-        } else {
-            "; identical requests shared between the strategies of a task"
-        }
-    ));
-    text.push('\n');
-    for n in &notes {
-        text.push_str(n);
-        text.push('\n');
-    }
+    eval.write_report(&report, &outcome.episodes)?;
+    let text = report.text();
     print!("{text}");
-    std::fs::write(a.out.join("summary.txt"), &text)?;
-    std::fs::write(
-        a.out.join("summary.json"),
-        serde_json::to_string_pretty(&serde_json::json!({
-            "model": model_name,
-            "source": source,
-            "tasks": tasks.len(),
-            "n": a.n,
-            "rounds": a.rounds,
-            "seed": a.seed,
-            "max_tokens": a.max_tokens,
-            "temperature": a.temperature,
-            "strategies": summaries,
-            "sampling_cost": sampling,
-        }))?,
-    )?;
-    let mut report_notes = vec![format!(
-        "model {model_name}; {} tasks ({source}); n {}, rounds {}, max_tokens {}, temperature {}",
-        tasks.len(),
-        a.n,
-        a.rounds,
-        a.max_tokens,
-        a.temperature
-    )];
-    report_notes.extend(notes);
-    let html = report::render(
-        "hone eval reasoning",
-        &summaries,
-        &eval::kind_table(&summaries),
-        &report_notes,
-    );
-    std::fs::write(a.out.join("report.html"), html)?;
+    std::fs::write(eval.out().join("summary.txt"), &text)?;
     println!(
         "results: {}  report: {}",
-        results_path.display(),
-        a.out.join("report.html").display()
+        eval.jsonl().display(),
+        eval.out().join("report.html").display()
     );
     Ok(())
 }

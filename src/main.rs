@@ -4,6 +4,7 @@ mod cmd_agent;
 mod cmd_bench_llm;
 mod cmd_chat;
 mod cmd_household;
+mod cmd_models;
 mod cmd_reasoning;
 mod cmd_sandbox;
 mod cmd_serve;
@@ -49,6 +50,11 @@ enum Cmd {
     Sandbox {
         #[command(subcommand)]
         cmd: SandboxCmd,
+    },
+    /// The model catalogue: list, fetch, path.
+    Models {
+        #[command(subcommand)]
+        cmd: cmd_models::ModelsCmd,
     },
     /// Benchmarks that print figures and ratios side by side.
     Bench {
@@ -140,6 +146,7 @@ async fn main() {
             which: BenchCmd::Household(a),
         } => cmd_household::bench(a).await.map(|_| 0),
         Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
+        Cmd::Models { cmd } => cmd_models::run(cmd).map(|_| 0),
         Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),

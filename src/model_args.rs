@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// GGUF model file (default: $HONE_MODEL, else the fetched assets/ default model).
+    /// A catalogued model (`hone models list`; fetched on first use) or a GGUF file (default:
+    /// $HONE_MODEL, else the embedded default model in assets/).
     #[arg(long, env = "HONE_MODEL")]
-    pub model: Option<PathBuf>,
+    pub model: Option<String>,
     /// Use an OpenAI-compatible server instead, e.g. http://127.0.0.1:8080/v1.
     #[arg(long, env = "HONE_SERVER", conflicts_with = "model")]
     pub server: Option<String>,
@@ -28,9 +29,10 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
+    /// The model file: a catalogue name is fetched (with a progress bar) when absent.
     pub fn model_path(&self) -> anyhow::Result<PathBuf> {
         match &self.model {
-            Some(p) => Ok(p.clone()),
+            Some(m) => crate::cmd_models::resolve(m),
             None => hone_core::assets::default_model_path(),
         }
     }
@@ -40,6 +42,15 @@ impl ModelArgs {
         c.n_gpu_layers = self.gpu_layers;
         c.n_threads = self.threads;
         Ok(c)
+    }
+
+    /// How a run manifest names the model: the file's name, size and sha256 prefix, or the
+    /// server's URL and model name.
+    pub fn identity(&self) -> anyhow::Result<String> {
+        match &self.server {
+            Some(url) => Ok(format!("server {url}, model {}", self.server_model)),
+            None => hone_core::assets::file_identity(&self.model_path()?),
+        }
     }
 
     pub fn open(&self) -> anyhow::Result<Arc<dyn ChatModel>> {

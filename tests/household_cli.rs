@@ -20,6 +20,17 @@ fn run_ok(c: &mut Command) -> String {
     text
 }
 
+/// The fields of the `all` row of an eval's table: tasks, won, failed, errors, success, steps.
+fn all_row(text: &str) -> Vec<String> {
+    text.lines()
+        .find(|l| l.starts_with("all "))
+        .unwrap_or_else(|| panic!("no `all` row in\n{text}"))
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
 fn game(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("envs/tests/household")
@@ -104,8 +115,9 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
                 ])
                 .arg(&out),
         );
-        assert!(
-            text.contains("all                                   6      6   100.0%"),
+        assert_eq!(
+            all_row(&text)[..5],
+            ["6", "6", "0", "0", "100.0%"],
             "{text}"
         );
     }
@@ -148,14 +160,16 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
             .arg(&out)
             .args(["--title", "oracle shards"]),
     );
-    assert!(
-        text.contains("all                                  12     12   100.0%"),
+    assert_eq!(
+        all_row(&text)[..5],
+        ["12", "12", "0", "0", "100.0%"],
         "{text}"
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["all"]["tasks"], 12);
-    assert_eq!(summary["all"]["won"], 12);
+    assert_eq!(summary["arms"][0]["all"]["tasks"], 12);
+    assert_eq!(summary["arms"][0]["all"]["won"], 12);
+    assert_eq!(summary["title"], "oracle shards");
 
     // Two folders side by side: one comparison row each.
     let cmp = dir.path().join("cmp.html");
@@ -167,11 +181,13 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
             .arg("--out")
             .arg(&cmp),
     );
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("shard-")).collect();
     assert_eq!(
-        text.lines().filter(|l| l.starts_with("shard-")).count(),
-        2,
-        "{text}"
+        rows.len(),
+        4,
+        "arms table and success-by-type table:\n{text}"
     );
+    assert!(rows[0].starts_with("shard-0-of-2") && rows[0].contains("100.0%"));
     assert!(std::fs::read_to_string(&cmp).unwrap().contains("<svg"));
 
     // The report renders in a real browser: Chromium lays out every plot.
@@ -194,10 +210,61 @@ fn oracle_eval_in_shards_merges_into_one_report_rendered_by_chromium() {
     assert!(dom.contains("<h1>oracle shards</h1>"), "{dom}");
     assert_eq!(
         dom.matches("<svg").count(),
-        3,
-        "success by trial, by type, steps histogram"
+        2,
+        "success by type and the steps histogram (one trial: no per-trial plot)"
     );
     assert!(dom.contains("pick_two_obj_and_place"));
+    // Every episode opens from the per-task table.
+    assert_eq!(dom.matches("<details").count(), 12, "{dom}");
+    assert_eq!(dom.matches("class=\"won\" href=\"#ep-").count(), 12);
+}
+
+#[test]
+fn a_run_folder_refuses_other_settings_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    run_ok(
+        hone()
+            .args([
+                "eval",
+                "household",
+                "--agent",
+                "oracle",
+                "--games",
+                "2",
+                "--out",
+            ])
+            .arg(&out),
+    );
+    let refused = hone()
+        .args([
+            "eval",
+            "household",
+            "--agent",
+            "react",
+            "--games",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("agent: stored `oracle`, now `react`") && err.contains("--out"),
+        "{err}"
+    );
+    // Unknown values of closed sets are refused by the parser, listing the choices.
+    let bad = hone()
+        .args(["eval", "household", "--agent", "magic"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("possible values: react, act, reflexion, oracle"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -226,8 +293,9 @@ fn export_writes_game_files_that_eval_reads_back() {
             .arg("--out")
             .arg(dir.path().join("run")),
     );
-    assert!(
-        text.contains("all                                   3      3   100.0%"),
+    assert_eq!(
+        all_row(&text)[..5],
+        ["3", "3", "0", "0", "100.0%"],
         "{text}"
     );
 }
@@ -277,5 +345,10 @@ fn reflexion_eval_on_the_real_default_model() {
         "{text}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("Confidence and critique across trials"));
+    assert!(html.contains("<h2>Confidence and critique</h2>"));
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("SmolLM2-135M-Instruct.Q4_1.gguf (98.4 MB, sha256 b179c9523d0e6a0f)"),
+        "{manifest}"
+    );
 }

@@ -41,25 +41,35 @@ fn eval_reasoning_prints_writes_and_resumes() {
         String::from_utf8_lossy(&out.stderr)
     );
     for needle in [
-        "strategy",
+        "arm",
         "baseline",
         "sc ",
         "ioe",
         "confidence",
         "critique",
+        "calls/task",
         "sampling cost over 1 items, n = 3",
-        "6 results computed now, 0 resumed",
+        "2 tasks: 2 run now, 0 taken from the store",
     ] {
         assert!(stdout.contains(needle), "{needle:?} missing in\n{stdout}");
     }
-    let lines = std::fs::read_to_string(dir.path().join("results.jsonl")).unwrap();
+    // The arms come in the order the strategies were listed.
+    let arms: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("arm"))
+        .skip(1)
+        .take(3)
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(arms, ["baseline", "sc", "ioe"], "{stdout}");
+    let lines = std::fs::read_to_string(dir.path().join("trajectories.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 6);
     let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("<table>"));
+    assert!(html.contains("<svg") && html.contains("<table>") && html.contains("<details"));
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
             .unwrap();
-    assert_eq!(summary["strategies"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["arms"].as_array().unwrap().len(), 3);
     assert!(std::fs::read_to_string(dir.path().join("summary.txt"))
         .unwrap()
         .contains("baseline"));
@@ -69,7 +79,7 @@ fn eval_reasoning_prints_writes_and_resumes() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
     assert!(
-        stdout.contains("0 results computed now, 6 resumed"),
+        stdout.contains("2 tasks: 0 run now, 2 taken from the store"),
         "{stdout}"
     );
 }
@@ -80,7 +90,8 @@ fn eval_reasoning_names_the_strategies_it_knows() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("unknown strategy `magic`") && err.contains("self-certainty"),
+        err.contains("invalid value 'magic'")
+            && err.contains("self-certainty, ioe, checklist, all"),
         "{err}"
     );
 }

@@ -13,13 +13,14 @@
 //! observation that says what was wrong; the same action repeated `repeat_limit` times in a row
 //! ends the episode or redirects the model; step, token and time budgets end it cleanly.
 
-use crate::env::{Environment, TaskSpec};
-use crate::llm::{ChatModel, ChatRequest, Message, Sampling, Usage};
+use crate::env::{Environment, Step, TaskSpec};
+use crate::llm::{ChatModel, ChatRequest, LlmError, Message, Sampling, Usage};
 use crate::tool::{Finish, Tool, ToolRegistry};
 use crate::trajectory::{Action, Episode, StepRecord, StopReason};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 /// How the model expresses an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -173,8 +174,10 @@ impl ReactAgentBuilder {
         self.agent.action_samples = (n > 1).then_some((n, temperature));
         self
     }
+    /// Builds the agent. `finish` is always registered (a tool-call agent ends with it; a
+    /// text-mode agent given tools later can too).
     pub fn build(mut self) -> ReactAgent {
-        if self.agent.mode == ActionMode::ToolCall && self.agent.tools.get("finish").is_none() {
+        if self.agent.tools.get("finish").is_none() {
             self.agent.tools.register(Finish);
         }
         self.agent
@@ -260,7 +263,7 @@ impl<'a> Run<'a> {
         &mut self,
         constraint: Option<crate::llm::Constraint>,
         stop: &[&str],
-    ) -> anyhow::Result<Reply> {
+    ) -> Result<Reply, LlmError> {
         let mut req = ChatRequest::new(self.messages.clone());
         req.sampling = self.agent.sampling.clone();
         req.sampling.stop.extend(stop.iter().map(|s| s.to_string()));
@@ -315,6 +318,22 @@ impl<'a> Run<'a> {
         self.episode.reward += reward;
     }
 
+    /// Ends the episode on a failure of the model backend: recorded, not raised, so an eval
+    /// goes on with its other episodes (and a rerun retries this one).
+    fn model_failed(self, e: LlmError) -> Episode {
+        let stop = match e {
+            LlmError::ContextOverflow { .. } => StopReason::ContextOverflow,
+            _ => StopReason::ModelError,
+        };
+        self.failed(stop, e.to_string())
+    }
+
+    fn failed(mut self, stop: StopReason, message: String) -> Episode {
+        tracing::warn!(task = %self.episode.task.id, "episode ended on {}: {message}", stop.name());
+        self.episode.error = Some(message);
+        self.finish(stop)
+    }
+
     fn finish(mut self, stop: StopReason) -> Episode {
         self.episode.stop = stop;
         self.episode.wall_ms = self.started.elapsed().as_secs_f64() * 1000.0;
@@ -354,8 +373,15 @@ pub fn text_action_grammar(actions: &[String]) -> String {
     format!("root ::= {}\n", alts.join(" | "))
 }
 
+/// One text-mode line, read.
+#[derive(Debug, Clone, PartialEq)]
+enum TextAction {
+    Think(String),
+    Act(String),
+}
+
 /// Reads one text-mode line: strips a leading `>` and blank space, keeps the first line.
-fn parse_text_action(raw: &str) -> Result<Action, String> {
+fn parse_text_action(raw: &str) -> Result<TextAction, String> {
     let line = raw.trim().lines().next().unwrap_or("").trim();
     let line = line.trim_start_matches('>').trim();
     if line.is_empty() {
@@ -364,13 +390,21 @@ fn parse_text_action(raw: &str) -> Result<Action, String> {
         );
     }
     Ok(match line.strip_prefix("think:") {
-        Some(t) => Action::Think(t.trim().to_string()),
-        None => Action::Act(line.to_string()),
+        Some(t) => TextAction::Think(t.trim().to_string()),
+        None => TextAction::Act(line.to_string()),
     })
 }
 
+/// One tool call, read.
+#[derive(Debug, Clone, PartialEq)]
+struct ToolCall {
+    thought: String,
+    name: String,
+    args: Value,
+}
+
 /// Reads one tool call `{"thought", "tool", "args"}` (the JSON object may be wrapped in prose).
-fn parse_tool_call(raw: &str) -> Result<Action, String> {
+fn parse_tool_call(raw: &str) -> Result<ToolCall, String> {
     let start = raw
         .find('{')
         .ok_or("No JSON object found. Reply with {\"thought\": …, \"tool\": …, \"args\": {…}}.")?;
@@ -381,7 +415,7 @@ fn parse_tool_call(raw: &str) -> Result<Action, String> {
         .get("tool")
         .and_then(Value::as_str)
         .ok_or("The tool call has no \"tool\" name.")?;
-    Ok(Action::Tool {
+    Ok(ToolCall {
         thought: v
             .get("thought")
             .and_then(Value::as_str)
@@ -411,8 +445,9 @@ impl ReactAgent {
         &self.model
     }
 
-    /// Runs one episode in `env` (text mode, or tool-call mode with an `act` pseudo-tool).
-    /// `memory` is injected before the task (Reflexion's reflections).
+    /// Runs one episode in `env` in text mode. `memory` is injected before the task
+    /// (Reflexion's reflections). A failing model backend or environment ends the episode with
+    /// an error [`StopReason`] and the message in [`Episode::error`]; it is not an `Err`.
     pub async fn run_env(
         &self,
         env: &mut dyn Environment,
@@ -420,12 +455,29 @@ impl ReactAgent {
         memory: &[String],
     ) -> anyhow::Result<Episode> {
         let span = tracing::info_span!("episode", task = %task.id);
-        let _g = span.enter();
-        let first = env.reset(task).await?;
+        self.run_env_inner(env, task, memory).instrument(span).await
+    }
+
+    async fn run_env_inner(
+        &self,
+        env: &mut dyn Environment,
+        task: &TaskSpec,
+        memory: &[String],
+    ) -> anyhow::Result<Episode> {
         let examples = self
             .family_examples
             .get(&task.family)
             .unwrap_or(&self.examples);
+        let first = match env.reset(task).await {
+            Ok(first) => first,
+            Err(e) => {
+                let run = Run::new(self, task, opening(examples, memory, ""));
+                return Ok(run.failed(
+                    StopReason::EnvError,
+                    format!("environment reset failed: {e:#}"),
+                ));
+            }
+        };
         let mut run = Run::new(self, task, opening(examples, memory, &first));
         for _ in 0..self.max_steps {
             if run.over_budget() {
@@ -437,7 +489,10 @@ impl ReactAgent {
                 }
                 _ => None,
             };
-            let reply = run.ask(constraint, &["\n"]).await?;
+            let reply = match run.ask(constraint, &["\n"]).await {
+                Ok(r) => r,
+                Err(e) => return Ok(run.model_failed(e)),
+            };
             let action = match parse_text_action(&reply.raw) {
                 Ok(a) => a,
                 Err(msg) => {
@@ -450,65 +505,54 @@ impl ReactAgent {
                     continue;
                 }
             };
-            match action {
-                Action::Think(t) => {
+            let (action, key, step) = match action {
+                TextAction::Think(t) => {
                     let key = format!("think: {t}");
-                    let warn = run.note_action(&key);
-                    let step = env.think(&t);
-                    let (obs, outcome) = match step {
-                        Some(s) => (
-                            s.observation,
-                            Outcome {
-                                reward: s.reward,
-                                done: s.done,
-                                won: s.won,
-                            },
-                        ),
-                        None => ("OK.".to_string(), Outcome::NONE),
-                    };
-                    let (done, won) = (outcome.done, outcome.won);
-                    let obs = self.with_warning(obs, &warn);
-                    run.record(reply, Action::Think(t), obs, outcome);
-                    if done {
-                        run.episode.won = won;
-                        return Ok(run.finish(StopReason::Done));
-                    }
-                    if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
-                        return Ok(run.finish(StopReason::Repeated));
-                    }
+                    let step = env.think(&t).unwrap_or_else(|| Step::obs("OK."));
+                    (Action::Think(t), key, step)
                 }
-                Action::Act(a) => {
-                    let warn = run.note_action(&a);
-                    let step = env.step(&a).await?;
-                    let (done, won) = (step.done, step.won);
-                    run.record(
-                        reply,
-                        Action::Act(a),
-                        self.with_warning(step.observation, &warn),
-                        Outcome {
-                            reward: step.reward,
-                            done,
-                            won,
-                        },
-                    );
-                    if done {
-                        run.episode.won = won;
-                        return Ok(run.finish(StopReason::Done));
+                TextAction::Act(a) => match env.step(&a).await {
+                    Ok(step) => (Action::Act(a.clone()), a, step),
+                    Err(e) => {
+                        return Ok(run.failed(
+                            StopReason::EnvError,
+                            format!("the environment failed on `{a}`: {e:#}"),
+                        ))
                     }
-                    if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
-                        return Ok(run.finish(StopReason::Repeated));
-                    }
-                }
-                other => unreachable!("text mode parsed {other:?}"),
+                },
+            };
+            let warn = run.note_action(&key);
+            let (done, won) = (step.done, step.won);
+            run.record(
+                reply,
+                action,
+                self.with_warning(step.observation, &warn),
+                Outcome {
+                    reward: step.reward,
+                    done,
+                    won,
+                },
+            );
+            if done {
+                run.episode.won = won;
+                return Ok(run.finish(StopReason::Done));
+            }
+            if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
+                return Ok(run.finish(StopReason::Repeated));
             }
         }
         Ok(run.finish(StopReason::MaxSteps))
     }
 
     /// Runs a task with the registered tools in tool-call mode until `finish` is called.
+    /// A failing model backend ends the episode with an error [`StopReason`], as in
+    /// [`ReactAgent::run_env`].
     pub async fn run_task(&self, task: &TaskSpec) -> anyhow::Result<Episode> {
         let span = tracing::info_span!("task", task = %task.id);
-        let _g = span.enter();
+        self.run_task_inner(task).instrument(span).await
+    }
+
+    async fn run_task_inner(&self, task: &TaskSpec) -> anyhow::Result<Episode> {
         let intro = format!(
             "You can call these tools:\n{}\n\nReply with exactly one JSON object per turn: \
              {{\"thought\": \"<your reasoning>\", \"tool\": \"<name>\", \"args\": {{...}}}}. \
@@ -525,8 +569,11 @@ impl ReactAgent {
             let constraint = self
                 .constrain
                 .then(|| crate::llm::Constraint::JsonSchema(schema.clone()));
-            let reply = run.ask(constraint, &[]).await?;
-            let action = match parse_tool_call(&reply.raw) {
+            let reply = match run.ask(constraint, &[]).await {
+                Ok(r) => r,
+                Err(e) => return Ok(run.model_failed(e)),
+            };
+            let call = match parse_tool_call(&reply.raw) {
                 Ok(a) => a,
                 Err(msg) => {
                     run.record(
@@ -538,14 +585,11 @@ impl ReactAgent {
                     continue;
                 }
             };
-            let Action::Tool {
+            let ToolCall {
                 thought,
                 name,
                 args,
-            } = action
-            else {
-                unreachable!()
-            };
+            } = call;
             let key = format!("{name} {args}");
             let warn = run.note_action(&key);
             let out = self.tools.call(&name, args.clone()).await;

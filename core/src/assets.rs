@@ -44,3 +44,92 @@ pub fn default_model_path() -> anyhow::Result<PathBuf> {
         ),
     }
 }
+
+/// The sha256 of a file, as hex. Big files (models) are hashed once: the digest is kept in
+/// `FILE.sha256` beside it, trusted while the file's size and modification time are unchanged.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    let stamp = format!(
+        "{} {}",
+        meta.len(),
+        meta.modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    );
+    let mut side = path.as_os_str().to_owned();
+    side.push(".sha256");
+    let side = PathBuf::from(side);
+    if let Ok(text) = std::fs::read_to_string(&side) {
+        if let Some((hash, s)) = text.trim().split_once(' ') {
+            if s == stamp && hash.len() == 64 {
+                return Ok(hash.to_string());
+            }
+        }
+    }
+    let hash = sha256_uncached(path)?;
+    let _ = std::fs::write(&side, format!("{hash} {stamp}\n"));
+    Ok(hash)
+}
+
+/// The sha256 of a file, as hex, always read in full.
+pub fn sha256_uncached(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// How a run manifest names a model file: `NAME (SIZE MB, sha256 PREFIX)`.
+pub fn file_identity(path: &Path) -> anyhow::Result<String> {
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let size = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        .len();
+    let hash = sha256_file(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(format!(
+        "{name} ({:.1} MB, sha256 {})",
+        size as f64 / 1e6,
+        &hash[..16]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_hashes_are_cached_beside_the_file_and_refreshed_on_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("m.gguf");
+        std::fs::write(&f, b"abc").unwrap();
+        let h = sha256_file(&f).unwrap();
+        assert_eq!(
+            h,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(dir.path().join("m.gguf.sha256").exists());
+        assert_eq!(sha256_file(&f).unwrap(), h);
+        std::fs::write(&f, b"abcd").unwrap();
+        assert_ne!(
+            sha256_file(&f).unwrap(),
+            h,
+            "a changed file is hashed again"
+        );
+        assert!(file_identity(&f)
+            .unwrap()
+            .starts_with("m.gguf (0.0 MB, sha256 88d4266fd4e6338d"));
+    }
+}

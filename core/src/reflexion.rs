@@ -14,53 +14,29 @@ use crate::llm::{ChatRequest, Message};
 use crate::store::Store;
 use crate::trajectory::Episode;
 
-/// What the reflection asks the model to write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ReflectionVariant {
-    /// No reflection: only another trial (the baseline).
-    Retry,
-    /// A few keywords naming the kind of mistake.
-    Keywords,
-    /// General advice for similar tasks.
-    Advice,
-    /// Why the attempt failed.
-    Explanation,
-    /// Step-by-step instructions for the task.
-    Instructions,
-    /// The full action sequence that would solve it.
-    Solution,
-    /// Explanation, keywords, advice, instructions and a new plan together.
-    #[default]
-    Composite,
+crate::named_enum! {
+    /// What the reflection asks the model to write.
+    #[derive(Default)]
+    pub enum ReflectionVariant {
+        /// No reflection: only another trial (the baseline).
+        Retry = "retry",
+        /// A few keywords naming the kind of mistake.
+        Keywords = "keywords",
+        /// General advice for similar tasks.
+        Advice = "advice",
+        /// Why the attempt failed.
+        Explanation = "explanation",
+        /// Step-by-step instructions for the task.
+        Instructions = "instructions",
+        /// The full action sequence that would solve it.
+        Solution = "solution",
+        /// Explanation, keywords, advice, instructions and a new plan together.
+        #[default]
+        Composite = "composite",
+    }
 }
 
 impl ReflectionVariant {
-    pub const ALL: [ReflectionVariant; 7] = [
-        Self::Retry,
-        Self::Keywords,
-        Self::Advice,
-        Self::Explanation,
-        Self::Instructions,
-        Self::Solution,
-        Self::Composite,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Retry => "retry",
-            Self::Keywords => "keywords",
-            Self::Advice => "advice",
-            Self::Explanation => "explanation",
-            Self::Instructions => "instructions",
-            Self::Solution => "solution",
-            Self::Composite => "composite",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.name() == s)
-    }
-
     /// What to ask for, after the failed attempt.
     fn ask(self) -> &'static str {
         match self {
@@ -91,6 +67,14 @@ pub fn reflection_prompt(variant: ReflectionVariant, episode: &Episode, opening:
     )
 }
 
+/// Where reflections go: by default the eval's own store, keyed by its run (so no two runs share
+/// lessons); or a memory shared on purpose across runs (`hone eval … --memory DIR`).
+#[derive(Clone, Debug)]
+pub struct SharedMemory {
+    pub store: Store,
+    pub name: String,
+}
+
 /// Runs trials with reflections in between.
 #[derive(Clone)]
 pub struct Reflexion {
@@ -99,29 +83,30 @@ pub struct Reflexion {
     /// Reflections shown to the next trial (3 in the paper).
     pub k: usize,
     pub variant: ReflectionVariant,
-    pub store: Store,
     /// Tokens for one reflection.
     pub reflection_tokens: u32,
     /// When a task has fewer than `k` reflections of its own, fill up with the latest ones of
-    /// its family (lessons carried over to similar tasks, across runs).
+    /// its family (lessons carried over to similar tasks).
     pub family_memory: bool,
     /// Run every trial even after a win (the paper stops at the first win). Needed to measure
     /// how often a success stays a success across trials ("Confidence v.s. Critique",
     /// Yang et al. 2024).
     pub rerun_solved: bool,
+    /// A memory shared across runs; `None` keeps reflections with the run's episodes.
+    pub shared: Option<SharedMemory>,
 }
 
 impl Reflexion {
-    pub fn new(agent: ReactAgent, store: Store) -> Self {
+    pub fn new(agent: ReactAgent) -> Self {
         Self {
             agent,
             trials: 3,
             k: 3,
             variant: ReflectionVariant::Composite,
-            store,
             reflection_tokens: 256,
             family_memory: false,
             rerun_solved: false,
+            shared: None,
         }
     }
     pub fn trials(mut self, n: u32) -> Self {
@@ -144,18 +129,39 @@ impl Reflexion {
         self.family_memory = on;
         self
     }
+    /// Reads and writes reflections in `store` under `name`, shared by every run pointed at it.
+    pub fn shared_memory(mut self, store: Store, name: impl Into<String>) -> Self {
+        self.shared = Some(SharedMemory {
+            store,
+            name: name.into(),
+        });
+        self
+    }
+
+    /// The store and key under which `run`'s reflections live.
+    fn memory<'a>(&'a self, store: &'a Store, run: &'a str) -> (&'a Store, &'a str) {
+        match &self.shared {
+            Some(m) => (&m.store, m.name.as_str()),
+            None => (store, run),
+        }
+    }
 
     /// The reflections shown before `task`: its own last `k`, topped up from its family.
-    pub fn memory_for(&self, task: &TaskSpec) -> anyhow::Result<Vec<String>> {
+    pub fn memory_for(
+        &self,
+        store: &Store,
+        run: &str,
+        task: &TaskSpec,
+    ) -> anyhow::Result<Vec<String>> {
         if self.variant == ReflectionVariant::Retry || self.k == 0 {
             return Ok(Vec::new());
         }
-        let mut own = self.store.reflections_for_task(task, self.k)?;
+        let (store, memory) = self.memory(store, run);
+        let mut own = store.reflections_for_task(memory, task, self.k)?;
         if self.family_memory && own.len() < self.k && !task.family.is_empty() {
             let need = self.k - own.len();
-            let mut fam: Vec<_> = self
-                .store
-                .reflections_for_family(&task.family, self.k + own.len())?
+            let mut fam: Vec<_> = store
+                .reflections_for_family(memory, &task.family, self.k + own.len())?
                 .into_iter()
                 .filter(|r| r.task_id != task.id)
                 .collect();
@@ -167,49 +173,81 @@ impl Reflexion {
         Ok(own.into_iter().map(|r| r.text).collect())
     }
 
-    /// Writes (and stores) a reflection on a failed episode; returns its text.
+    /// Asks the model for a reflection on a failed episode; returns its text.
     pub async fn reflect(&self, episode: &Episode, opening: &str) -> anyhow::Result<String> {
         let prompt = reflection_prompt(self.variant, episode, opening);
         let req = ChatRequest::new(vec![Message::user(prompt)])
             .temperature(0.0)
             .max_tokens(self.reflection_tokens);
         let r = self.agent.model().chat(req).await?;
-        let text = r.text().trim().to_string();
-        self.store
-            .add_reflection(&episode.task, episode.trial, &text)?;
-        Ok(text)
+        Ok(r.text().trim().to_string())
     }
 
-    /// Runs up to `trials` trials of `task`, stopping at the first win (unless `rerun_solved`). Episodes already in the
-    /// store under `run` are reused (resume); new ones are stored as they finish.
+    /// Whether a finished trial is followed by a reflection.
+    fn reflects_after(&self, ep: &Episode) -> bool {
+        !ep.won
+            && !ep.is_error()
+            && ep.trial + 1 < self.trials
+            && self.variant != ReflectionVariant::Retry
+    }
+
+    /// Writes the reflection on `ep` and stores it with the episode: in one transaction when the
+    /// memory is the run's own store, else episode first, then the (idempotent) shared memory
+    /// entry, then the episode again with the text.
+    async fn reflect_and_store(
+        &self,
+        store: &Store,
+        run: &str,
+        ep: &mut Episode,
+    ) -> anyhow::Result<()> {
+        let text = self.reflect(ep, &env_opening(ep)).await?;
+        ep.reflection = Some(text.clone());
+        match &self.shared {
+            None => store.put_reflection(run, run, ep),
+            Some(m) => {
+                m.store
+                    .add_reflection_of_run(&m.name, run, &ep.task, ep.trial, &text)?;
+                store.put_episode(run, ep)
+            }
+        }
+    }
+
+    /// Runs up to `trials` trials of `task`, stopping at the first win (unless `rerun_solved`)
+    /// and at an episode that ended on a model or environment error (the eval records it; a
+    /// rerun retries it). Episodes already in `store` under `run` are reused, and a reflection
+    /// missing after a stored failed trial (a crash between the two) is written before the next
+    /// trial. New episodes are stored as they finish.
     pub async fn run(
         &self,
+        store: &Store,
         run: &str,
         env: &mut dyn Environment,
         task: &TaskSpec,
     ) -> anyhow::Result<Vec<Episode>> {
         let mut out = Vec::new();
         for trial in 0..self.trials {
-            let ep = match self.store.get_episode(run, &task.id, trial)? {
+            let mut ep = match store.finished_episode(run, &task.id, "", trial)? {
                 Some(done) => done,
                 None => {
-                    let memory = self.memory_for(task)?;
+                    let memory = self.memory_for(store, run, task)?;
                     let mut ep = self.agent.run_env(env, task, &memory).await?;
                     ep.trial = trial;
-                    if !ep.won
-                        && trial + 1 < self.trials
-                        && self.variant != ReflectionVariant::Retry
-                    {
-                        let opening = env_opening(&ep);
-                        self.reflect(&ep, &opening).await?;
-                    }
-                    self.store.put_episode(run, &ep)?;
+                    store.put_episode(run, &ep)?;
+                    crate::store::failpoint("episode-stored");
                     ep
                 }
             };
-            let won = ep.won;
+            if self.reflects_after(&ep) && ep.reflection.is_none() {
+                if let Err(e) = self.reflect_and_store(store, run, &mut ep).await {
+                    // The episode stays stored; a rerun writes the reflection, then goes on.
+                    tracing::warn!(task = %task.id, trial, "reflection failed: {e:#}");
+                    out.push(ep);
+                    break;
+                }
+            }
+            let (won, error) = (ep.won, ep.is_error());
             out.push(ep);
-            if won && !self.rerun_solved {
+            if error || (won && !self.rerun_solved) {
                 break;
             }
         }
@@ -243,9 +281,9 @@ mod tests {
         ]));
         let agent = ReactAgent::builder_arc(m.clone()).build();
         let store = Store::temporary().unwrap();
-        let rx = Reflexion::new(agent, store.clone()).trials(3);
+        let rx = Reflexion::new(agent).trials(3);
         let eps = rx
-            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .run(&store, "r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
             .await
             .unwrap();
         assert_eq!(eps.len(), 2);
@@ -264,19 +302,29 @@ mod tests {
         );
         assert_eq!(
             store
-                .reflections_for_task(&KeyDoorWorld::task(), 3)
+                .reflections_for_task("r", &KeyDoorWorld::task(), 3)
                 .unwrap()
                 .len(),
             1
         );
+        assert!(eps[0]
+            .reflection
+            .as_deref()
+            .unwrap()
+            .starts_with("I looked"));
         // Resume: a second run with the same store replays both episodes without the model.
         let empty = Arc::new(Scripted::new(Vec::<String>::new()));
-        let rx2 = Reflexion::new(ReactAgent::builder_arc(empty).build(), store.clone()).trials(3);
+        let rx2 = Reflexion::new(ReactAgent::builder_arc(empty).build()).trials(3);
         let again = rx2
-            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .run(&store, "r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
             .await
             .unwrap();
         assert_eq!(again, eps);
+        // Another run in the same store sees none of this run's lessons.
+        assert!(rx2
+            .memory_for(&store, "other", &KeyDoorWorld::task())
+            .unwrap()
+            .is_empty());
     }
 
     #[tokio::test]
@@ -285,17 +333,17 @@ mod tests {
             "look", "look", "look", "look", "look", "look",
         ]));
         let store = Store::temporary().unwrap();
-        let rx = Reflexion::new(ReactAgent::builder_arc(m.clone()).build(), store.clone())
+        let rx = Reflexion::new(ReactAgent::builder_arc(m.clone()).build())
             .trials(2)
             .variant(ReflectionVariant::Retry);
         let eps = rx
-            .run("r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
+            .run(&store, "r", &mut KeyDoorWorld::new(), &KeyDoorWorld::task())
             .await
             .unwrap();
         assert_eq!(eps.len(), 2);
         assert_eq!(m.requests().len(), 6);
         assert!(store
-            .reflections_for_task(&KeyDoorWorld::task(), 3)
+            .reflections_for_task("r", &KeyDoorWorld::task(), 3)
             .unwrap()
             .is_empty());
     }
@@ -305,12 +353,24 @@ mod tests {
         let store = Store::temporary().unwrap();
         let a = TaskSpec::new("a").family("door");
         let b = TaskSpec::new("b").family("door");
-        store.add_reflection(&a, 0, "take the key first").unwrap();
+        store
+            .add_reflection("r", &a, 0, "take the key first")
+            .unwrap();
         let m = Arc::new(Scripted::new(Vec::<String>::new()));
-        let rx = Reflexion::new(ReactAgent::builder_arc(m).build(), store);
-        assert!(rx.memory_for(&b).unwrap().is_empty());
+        let rx = Reflexion::new(ReactAgent::builder_arc(m).build());
+        assert!(rx.memory_for(&store, "r", &b).unwrap().is_empty());
         let rx = rx.family_memory(true);
-        assert_eq!(rx.memory_for(&b).unwrap(), ["take the key first"]);
+        assert_eq!(
+            rx.memory_for(&store, "r", &b).unwrap(),
+            ["take the key first"]
+        );
+        // A shared memory is read whatever the run.
+        let shared = Store::temporary().unwrap();
+        shared
+            .add_reflection("team", &a, 0, "shared lesson")
+            .unwrap();
+        let rx = rx.shared_memory(shared, "team");
+        assert_eq!(rx.memory_for(&store, "r", &b).unwrap(), ["shared lesson"]);
     }
 
     #[test]
@@ -322,7 +382,7 @@ mod tests {
             .collect();
         assert_eq!(prompts.len(), 7);
         for v in ReflectionVariant::ALL {
-            assert_eq!(ReflectionVariant::parse(v.name()), Some(v));
+            assert_eq!(ReflectionVariant::parse(v.name()), Some(*v));
         }
     }
 }

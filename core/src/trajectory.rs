@@ -3,8 +3,10 @@
 
 use crate::env::TaskSpec;
 use crate::llm::Usage;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -24,6 +26,15 @@ pub enum Action {
     },
     /// Unparseable output; `error` is what the model was told.
     Invalid { error: String },
+    /// One event of an answer-level strategy (a sample, a feedback, a verifier run…); the
+    /// step's `raw` holds its text.
+    Trace {
+        kind: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answer: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        score: Option<f64>,
+    },
 }
 
 /// One think/act/observe step.
@@ -54,6 +65,36 @@ pub enum StopReason {
     Repeated,
     /// The token or time budget ran out.
     Budget,
+    /// The model backend failed (a server error after retries, a crashed worker); the
+    /// message is in [`Episode::error`]. A rerun of the eval retries the episode.
+    ModelError,
+    /// The prompt outgrew the model's context window.
+    ContextOverflow,
+    /// The environment itself failed (not the agent); retried like a model error.
+    EnvError,
+}
+
+impl StopReason {
+    /// Episodes that ended on a failure of the machinery rather than of the agent: counted
+    /// apart in reports and retried when an eval is rerun.
+    pub fn is_error(self) -> bool {
+        matches!(
+            self,
+            Self::ModelError | Self::ContextOverflow | Self::EnvError
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::MaxSteps => "max_steps",
+            Self::Repeated => "repeated",
+            Self::Budget => "budget",
+            Self::ModelError => "model_error",
+            Self::ContextOverflow => "context_overflow",
+            Self::EnvError => "env_error",
+        }
+    }
 }
 
 /// A whole episode.
@@ -61,6 +102,10 @@ pub enum StopReason {
 pub struct Episode {
     pub task: TaskSpec,
     pub model: String,
+    /// Which of several policies run on the same tasks produced it (a strategy of a reasoning
+    /// eval); empty when a run has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub arm: String,
     /// Reflexion trial number (0 for a single run).
     #[serde(default)]
     pub trial: u32,
@@ -73,6 +118,19 @@ pub struct Episode {
     pub answer: Option<String>,
     pub usage: Usage,
     pub wall_ms: f64,
+    /// What went wrong when `stop` is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The lesson written after this (failed) trial, shown to the next one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reflection: Option<String>,
+    /// Correction strategies: whether the answer before correction was already right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_won: Option<bool>,
+    /// Counters a policy reports besides tokens (model calls, samples, programs run, …);
+    /// reports sum them per arm.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub metrics: BTreeMap<String, f64>,
 }
 
 impl Episode {
@@ -88,7 +146,17 @@ impl Episode {
             answer: None,
             usage: Usage::default(),
             wall_ms: 0.0,
+            arm: String::new(),
+            error: None,
+            reflection: None,
+            initial_won: None,
+            metrics: BTreeMap::new(),
         }
+    }
+
+    /// Ended on a failure of the model backend or the environment (see [`StopReason::is_error`]).
+    pub fn is_error(&self) -> bool {
+        self.stop.is_error()
     }
 
     /// The episode as the model saw it, for reflection prompts: `> action` then observation.
@@ -106,8 +174,13 @@ impl Episode {
 
     /// A readable transcript with per-step token accounting.
     pub fn transcript(&self) -> String {
+        let arm = if self.arm.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", self.arm)
+        };
         let mut s = format!(
-            "== task {} ({}) trial {} — model {}\n",
+            "== task {} ({}){arm} trial {} — model {}\n",
             self.task.id, self.task.family, self.trial, self.model
         );
         if !self.task.goal.is_empty() {
@@ -123,6 +196,20 @@ impl Episode {
                     thought,
                 } => format!("tool: {name} {args}  ({thought})"),
                 Action::Invalid { .. } => format!("invalid: {:?}", st.raw),
+                Action::Trace {
+                    kind,
+                    answer,
+                    score,
+                } => {
+                    let mut t = format!("{kind}: {}", st.raw.trim());
+                    if let Some(a) = answer {
+                        t.push_str(&format!("  [answer {a}]"));
+                    }
+                    if let Some(x) = score {
+                        t.push_str(&format!("  [score {x:.3}]"));
+                    }
+                    t
+                }
             };
             s.push_str(&format!(
                 "[{:>2}] {what}\n     → {}\n     (prompt {} tokens, {} evaluated, {} generated, {:.0} ms)\n",
@@ -134,11 +221,17 @@ impl Episode {
                 st.latency_ms
             ));
         }
+        if let Some(e) = &self.error {
+            s.push_str(&format!("error: {e}\n"));
+        }
+        if let Some(r) = &self.reflection {
+            s.push_str(&format!("reflection: {}\n", r.replace('\n', "\n  ")));
+        }
         s.push_str(&format!(
-            "== {} after {} steps ({:?}); prompt tokens {} total, {} evaluated; {} generated; {:.1} s\n",
+            "== {} after {} steps ({}); prompt tokens {} total, {} evaluated; {} generated; {:.1} s\n",
             if self.won { "WON" } else { "not won" },
             self.steps.len(),
-            self.stop,
+            self.stop.name(),
             self.usage.prompt_tokens,
             self.usage.prompt_tokens_evaluated,
             self.usage.completion_tokens,
@@ -166,7 +259,13 @@ pub fn append_jsonl(path: &Path, episode: &Episode) -> std::io::Result<()> {
 /// Reads a JSONL file of episodes; a torn last line (a killed writer) is skipped, any other
 /// bad line is an error naming its number.
 pub fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Episode>> {
-    let text = std::fs::read_to_string(path)?;
+    read_jsonl_as(path)
+}
+
+/// Reads a JSONL file of any record type, with the same torn-last-line rule as [`read_jsonl`].
+pub fn read_jsonl_as<T: DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
     for (i, line) in lines.iter().enumerate() {
@@ -175,7 +274,10 @@ pub fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Episode>> {
         }
         match serde_json::from_str(line) {
             Ok(e) => out.push(e),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => {
+                tracing::warn!("{}: ignoring a torn last line", path.display());
+                break;
+            }
             Err(e) => anyhow::bail!("{}: line {}: {e}", path.display(), i + 1),
         }
     }

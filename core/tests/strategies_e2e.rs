@@ -158,33 +158,54 @@ async fn strategies(m: Recording) {
 }
 
 async fn the_eval_runs_and_resumes(model: Arc<dyn ChatModel>) {
+    use hone_core::eval::{Eval, Manifest};
+    use hone_core::trajectory::Action;
     let dir = tempfile::tempdir().unwrap();
-    let path = eval::results_path(dir.path());
     let items = tasks::generate(5, 2);
-    let built: Vec<Box<dyn Strategy>> = vec![
-        Box::new(Baseline::new(settings())),
-        Box::new(IfOrElse::new(settings())),
-        Box::new(SelfConsistency::new(settings(), 3)),
-    ];
-    let rs = eval::run_eval(model.clone(), &built, &items, &path, true, &mut |_, _| {})
+    let built = || -> Vec<Box<dyn Strategy>> {
+        vec![
+            Box::new(Baseline::new(settings())),
+            Box::new(IfOrElse::new(settings())),
+            Box::new(SelfConsistency::new(settings(), 3)),
+        ]
+    };
+    let harness = eval::ReasoningHarness::new(&items).unwrap();
+    let open = || {
+        Eval::open(dir.path(), Manifest::new("reasoning"), None)
+            .unwrap()
+            .progress(false)
+    };
+    let runner = eval::StrategyRunner::new(model.clone(), built());
+    let out = open().run(&harness, &runner).await.unwrap();
+    assert_eq!(out.episodes.len(), 6);
+    assert!(
+        out.episodes.iter().all(|e| e.error.is_none()),
+        "{:?}",
+        out.episodes
+    );
+    // IoE's first answer is the baseline's (the same greedy request, shared).
+    for task in &items {
+        let of = |arm: &str| {
+            out.episodes
+                .iter()
+                .find(|e| e.task.id == task.id && e.arm == arm)
+                .unwrap()
+        };
+        let ioe_first = match &of("ioe").steps[0].action {
+            Action::Trace { answer, .. } => answer.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(ioe_first, of("baseline").answer);
+        assert_eq!(of("ioe").initial_won, Some(of("baseline").won));
+    }
+    let report = out.report.order_arms(&runner.arms());
+    assert_eq!(report.arms.len(), 3);
+    assert!(report.arm("ioe").unwrap().correction.is_some());
+    println!("{}", report.text());
+    let again = open()
+        .run(&harness, &eval::StrategyRunner::new(model, built()))
         .await
         .unwrap();
-    assert_eq!(rs.len(), 6);
-    assert!(rs.iter().all(|r| r.error.is_none()), "{rs:?}");
-    // IoE's first answer is the baseline's (the same greedy request, shared).
-    for pair in rs.chunks(3) {
-        assert_eq!(pair[1].initial, pair[0].answer);
-        assert_eq!(pair[1].initial_correct, Some(pair[0].correct));
-    }
-    let s = eval::summarize(&rs);
-    assert_eq!(s.len(), 3);
-    assert!(s[1].confidence.is_some() && s[1].critique.is_some());
-    println!("{}", eval::table(&s));
-    let mut resumed = 0;
-    let again = eval::run_eval(model, &built, &items, &path, true, &mut |_, r| {
-        resumed += usize::from(r)
-    })
-    .await
-    .unwrap();
-    assert_eq!((resumed, again), (6, rs));
+    assert_eq!((again.computed, again.resumed), (0, 2));
+    assert_eq!(again.episodes, out.episodes);
 }

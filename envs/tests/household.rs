@@ -173,7 +173,7 @@ fn every_admissible_action_is_accepted_everywhere_on_random_walks() {
 
 #[test]
 fn few_shot_examples_are_winning_plays_in_react_format() {
-    for t in TaskType::ALL {
+    for &t in TaskType::ALL {
         for think in [true, false] {
             let ex = prompts::examples(t, think);
             assert_eq!(ex.len(), 2);

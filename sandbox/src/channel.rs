@@ -1,9 +1,11 @@
 //! The guest's stdio: capped capture of stdout/stderr, and the host-call channel.
 //!
 //! The guest sends a request as one record on stderr: the byte 0x1E, `hone:`, a JSON object,
-//! `\n`. The stderr stream intercepts the record (it never reaches the captured text), answers
-//! it by calling the granted host function, and queues one JSON reply line on the guest's stdin,
-//! which only the host writes to. See docs/SANDBOX.md for the protocol.
+//! `\n`. The stderr stream intercepts the record (it never reaches the captured text) and queues
+//! the call; when the guest then reads its stdin (which only the host writes to), the read waits
+//! while the granted host function runs, off the guest's thread, and gets one JSON reply line.
+//! That wait is an await point of the run, so the run's time-out ends it even when a host
+//! function never returns. See docs/SANDBOX.md for the protocol.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -68,6 +70,17 @@ pub(crate) struct Channel {
     record: Option<Vec<u8>>,
     record_overflow: bool,
     replies: VecDeque<u8>,
+    /// Calls received and not yet answered, in order.
+    pending: VecDeque<Pending>,
+}
+
+/// A request waiting for its reply.
+#[derive(Debug)]
+enum Pending {
+    /// A call to run: (id, name, args).
+    Call(Value, String, Value),
+    /// An answer already known (a malformed request), queued behind earlier calls.
+    Answer(Value),
 }
 
 impl Channel {
@@ -97,6 +110,7 @@ impl Channel {
             record: None,
             record_overflow: false,
             replies: VecDeque::new(),
+            pending: VecDeque::new(),
         }
     }
 
@@ -203,12 +217,30 @@ impl Channel {
         };
         self.host_calls += 1;
         let args = msg.get("args").cloned().unwrap_or_else(|| json!([]));
-        let reply = match self.host.dispatch(name, args) {
-            Ok(value) => json!({ "id": id, "ok": value }),
-            Err(error) => json!({ "id": id, "error": error }),
-        };
-        self.reply(reply);
+        self.pending
+            .push_back(Pending::Call(id, name.to_string(), args));
         Ok(())
+    }
+
+    /// Answers every queued call (the guest waits on its stdin meanwhile).
+    async fn answer_pending(channel: &SharedChannel) {
+        loop {
+            let (call, host) = {
+                let mut ch = channel.lock();
+                match ch.pending.pop_front() {
+                    Some(c) => (c, ch.host.clone()),
+                    None => return,
+                }
+            };
+            let reply = match call {
+                Pending::Answer(reply) => reply,
+                Pending::Call(id, name, args) => match host.dispatch(&name, args).await {
+                    Ok(value) => json!({ "id": id, "ok": value }),
+                    Err(error) => json!({ "id": id, "error": error }),
+                },
+            };
+            channel.lock().push_reply(reply);
+        }
     }
 
     /// Puts `bytes` at the front of the guest's stdin (the marshalled Python prelude).
@@ -216,13 +248,26 @@ impl Channel {
         self.replies.extend(bytes);
     }
 
+    /// Queues a reply on stdin, behind the replies of calls still running.
     fn reply(&mut self, msg: Value) {
+        if !self.pending.is_empty() {
+            self.pending.push_back(Pending::Answer(msg));
+            return;
+        }
+        self.push_reply(msg);
+    }
+
+    fn push_reply(&mut self, msg: Value) {
         self.replies.extend(msg.to_string().as_bytes());
         self.replies.push_back(b'\n');
     }
 
     fn read_replies(&mut self, size: usize) -> StreamResult<Bytes> {
         if self.replies.is_empty() {
+            if !self.pending.is_empty() {
+                // A reply is on its way: the stream's `ready` waits for it.
+                return Ok(Bytes::new());
+            }
             // Nothing was asked, so nothing will come: end of input.
             return Err(StreamError::Closed);
         }
@@ -295,7 +340,10 @@ impl StdinStream for GuestStdin {
 
 #[wasmtime_wasi::async_trait]
 impl Pollable for GuestStdin {
-    async fn ready(&mut self) {}
+    /// Ready once every queued host call has been answered.
+    async fn ready(&mut self) {
+        Channel::answer_pending(&self.0).await;
+    }
 }
 
 impl InputStream for GuestStdin {
@@ -361,31 +409,49 @@ mod tests {
         Channel::new(host, 10, 100, 1000, 64)
     }
 
-    #[test]
-    fn records_are_answered_and_text_is_kept() {
-        let mut ch = channel(HostFunctions::new().grant("add", |a| {
-            Ok(json!(
-                a[0].as_i64().unwrap_or(0) + a[1].as_i64().unwrap_or(0)
-            ))
-        }));
-        ch.write_stderr(b"warn\x1ehone:{\"id\":1,\"ca").unwrap();
-        ch.write_stderr(b"ll\":\"add\",\"args\":[2,3]}\nmore")
+    #[tokio::test]
+    async fn records_are_answered_and_text_is_kept() {
+        let ch = SharedChannel(Arc::new(Mutex::new(channel(HostFunctions::new().grant(
+            "add",
+            |a| {
+                Ok(json!(
+                    a[0].as_i64().unwrap_or(0) + a[1].as_i64().unwrap_or(0)
+                ))
+            },
+        )))));
+        ch.lock()
+            .write_stderr(b"warn\x1ehone:{\"id\":1,\"ca")
             .unwrap();
-        assert_eq!(ch.stderr.kept, b"warnmore");
-        let reply = ch.read_replies(1000).unwrap();
+        ch.lock()
+            .write_stderr(b"ll\":\"add\",\"args\":[2,3]}\nmore")
+            .unwrap();
+        assert_eq!(ch.lock().stderr.kept, b"warnmore");
+        assert!(
+            ch.lock().read_replies(1000).unwrap().is_empty(),
+            "not answered yet"
+        );
+        let mut stdin = ch.stdin();
+        stdin.ready().await;
+        let reply = ch.lock().read_replies(1000).unwrap();
         assert_eq!(&reply[..], b"{\"id\":1,\"ok\":5}\n");
-        assert!(matches!(ch.read_replies(10), Err(StreamError::Closed)));
+        assert!(matches!(
+            ch.lock().read_replies(10),
+            Err(StreamError::Closed)
+        ));
     }
 
-    #[test]
-    fn bad_records_get_error_replies() {
-        let mut ch = channel(HostFunctions::new());
-        ch.write_stderr(b"\x1ehone:{nope\n").unwrap();
-        ch.write_stderr(b"\x1ehone:{\"id\":2,\"call\":\"x\",\"args\":[]}\n")
+    #[tokio::test]
+    async fn bad_records_get_error_replies() {
+        let ch = SharedChannel(Arc::new(Mutex::new(channel(HostFunctions::new()))));
+        ch.lock().write_stderr(b"\x1ehone:{nope\n").unwrap();
+        ch.lock()
+            .write_stderr(b"\x1ehone:{\"id\":2,\"call\":\"x\",\"args\":[]}\n")
             .unwrap();
-        ch.write_stderr(&[&b"\x1ehone:{\"id\":7,"[..], &[b'x'; 100], b"\n"].concat())
+        ch.lock()
+            .write_stderr(&[&b"\x1ehone:{\"id\":7,"[..], &[b'x'; 100], b"\n"].concat())
             .unwrap();
-        let text = String::from_utf8(ch.read_replies(10_000).unwrap().to_vec()).unwrap();
+        ch.stdin().ready().await;
+        let text = String::from_utf8(ch.lock().read_replies(10_000).unwrap().to_vec()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].contains("malformed host call"), "{text}");
         assert!(lines[1].contains("not granted"), "{text}");

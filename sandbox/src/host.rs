@@ -15,9 +15,11 @@ type HostFnBox = Arc<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 /// arguments, or an object when only keyword arguments were given) and returns a JSON value, or
 /// an error message that the guest receives as a `HostError` exception.
 ///
-/// Functions run synchronously while the guest waits, on a plain thread with no async runtime
-/// entered, so they may block (for example on `tokio::runtime::Handle::block_on`). A panic is
-/// caught and reported to the guest as an error.
+/// Functions run while the guest waits, on tokio's blocking pool (no async runtime entered on
+/// that thread), so they may block, for example on `tokio::runtime::Handle::block_on`. A panic
+/// is caught and reported to the guest as an error. The run's time-out holds during a call: a
+/// function that never returns ends the run at its time-out (the call's thread is left to
+/// finish on its own).
 ///
 /// ```
 /// use hone_sandbox::HostFunctions;
@@ -82,23 +84,18 @@ impl HostFunctions {
         self.names().find(|n| !valid_name(n))
     }
 
-    /// Runs a call: refuses names outside the grant list, isolates panics, never blocks inside
-    /// the async runtime that wasmtime-wasi's synchronous calls enter.
-    pub(crate) fn dispatch(&self, name: &str, args: Value) -> Result<Value, String> {
+    /// Runs a call: refuses names outside the grant list, runs the function on the blocking
+    /// pool (never on the runtime's own threads), isolates panics.
+    pub(crate) async fn dispatch(&self, name: &str, args: Value) -> Result<Value, String> {
         let Some(f) = self.fns.get(name) else {
             return Err(format!(
                 "host function {name:?} is not granted for this run"
             ));
         };
         let f = Arc::clone(f);
-        std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("hone-host-call".into())
-                .spawn_scoped(s, move || f(args))
-                .map_err(|e| format!("host function {name:?}: cannot start: {e}"))?
-                .join()
-                .unwrap_or_else(|_| Err(format!("host function {name:?} panicked")))
-        })
+        tokio::task::spawn_blocking(move || f(args))
+            .await
+            .unwrap_or_else(|_| Err(format!("host function {name:?} panicked")))
     }
 }
 
@@ -126,18 +123,20 @@ mod tests {
         assert!(!valid_name(""));
     }
 
-    #[test]
-    fn dispatch_refuses_and_survives_panics() {
+    #[tokio::test]
+    async fn dispatch_refuses_and_survives_panics() {
         let host = HostFunctions::new()
             .grant("ok", Ok)
             .grant("boom", |_| panic!("host function bug"));
-        assert_eq!(host.dispatch("ok", json!([1])), Ok(json!([1])));
+        assert_eq!(host.dispatch("ok", json!([1])).await, Ok(json!([1])));
         assert!(host
             .dispatch("nope", json!([]))
+            .await
             .unwrap_err()
             .contains("not granted"));
         assert!(host
             .dispatch("boom", json!([]))
+            .await
             .unwrap_err()
             .contains("panicked"));
     }

@@ -70,7 +70,13 @@ struct RunState {
     deadline: Instant,
     scratch: Option<(PathBuf, u64)>,
     hit: Option<LimitKind>,
+    /// Epoch ticks seen, to yield to other guests every [`YIELD_EVERY`] ticks.
+    ticks: u32,
 }
+
+/// A computing guest lets other guests of the executor run every this many epoch ticks (a
+/// yield costs a fiber switch; yielding every tick made short runs ~40% slower).
+const YIELD_EVERY: u32 = 20;
 
 /// Memory and table caps; records which one was hit before refusing.
 struct Limits {
@@ -126,13 +132,16 @@ impl Sandbox {
     /// Builds a sandbox from `config` (same as [`SandboxConfig::build`]).
     pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
         let mut wc = wasmtime::Config::new();
-        wc.epoch_interruption(true)
+        // Async execution: a guest blocked in a WASI call (a sleep, a read waiting on a host
+        // call) is an await point, so the run's time-out can end it there too.
+        wc.async_support(true)
+            .epoch_interruption(true)
             .consume_fuel(config.fuel.is_some())
             .cranelift_opt_level(OptLevel::Speed)
             .parallel_compilation(true);
         let engine = Engine::new(&wc).map_err(SandboxError::Engine)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |s: &mut RunState| &mut s.wasi)
+        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |s: &mut RunState| &mut s.wasi)
             .map_err(SandboxError::Engine)?;
 
         let ticker_stop = Arc::new(AtomicBool::new(false));
@@ -215,14 +224,65 @@ impl Sandbox {
             .ok_or_else(|| SandboxError::Engine(anyhow::anyhow!("guest {language} not prepared")))
     }
 
-    /// Runs `code` to completion on the current thread. Guest behaviour (errors, traps, limits)
-    /// is reported in the [`RunOutcome`]; `Err` means the host could not run it at all.
+    /// Runs `code` to completion, blocking the current thread (from async code, use
+    /// [`Sandbox::run_async`]). Guest behaviour (errors, traps, limits) is reported in the
+    /// [`RunOutcome`]; `Err` means the host could not run it at all.
     pub fn run(
         &self,
         language: Language,
         code: &str,
         opts: RunOptions,
     ) -> Result<RunOutcome, SandboxError> {
+        let job = self.setup(language, code, &opts)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let this = self.clone();
+        executor()?.spawn(async move {
+            let _ = tx.send(this.execute(job, &opts).await);
+        });
+        rx.recv()
+            .map_err(|_| SandboxError::Join("the sandbox run was dropped".into()))?
+    }
+
+    /// [`Sandbox::run`] for async callers. The guest runs on the sandbox's own executor, never
+    /// on the caller's worker threads (so the caller's runtime needs no timer either); the
+    /// guest is compiled on first use on tokio's blocking pool.
+    pub async fn run_async(
+        &self,
+        language: Language,
+        code: impl Into<String>,
+        opts: RunOptions,
+    ) -> Result<RunOutcome, SandboxError> {
+        let this = self.clone();
+        let code = code.into();
+        let job = if self.is_prepared(language) {
+            self.setup(language, &code, &opts)?
+        } else {
+            let opts = opts.clone();
+            tokio::task::spawn_blocking(move || this.setup(language, &code, &opts))
+                .await
+                .map_err(|e| SandboxError::Join(e.to_string()))??
+        };
+        let this = self.clone();
+        executor()?
+            .spawn(async move { this.execute(job, &opts).await })
+            .await
+            .map_err(|e| SandboxError::Join(e.to_string()))?
+    }
+
+    /// The guest (and for Python its prelude) is compiled: setting a run up is cheap.
+    fn is_prepared(&self, language: Language) -> bool {
+        self.lock_guest(language).is_some()
+            && (language == Language::JavaScript || self.inner.py_prelude.get().is_some())
+    }
+
+    /// Everything before the guest starts: checks, the compiled guest, its arguments and its
+    /// channel.
+    fn setup(
+        &self,
+        language: Language,
+        code: &str,
+        opts: &RunOptions,
+    ) -> Result<Job, SandboxError> {
         let started = Instant::now();
         let cfg = &self.inner.config;
         if let Some(bad) = opts.host.invalid_name() {
@@ -249,45 +309,59 @@ impl Sandbox {
             cfg.host_call_limit,
         ))));
 
-        let args: Vec<&str> = match language {
+        let code = code.to_string();
+        let args: Vec<String> = match language {
             Language::Python => match self.python_prelude_code() {
                 Some(prelude) => {
                     channel.lock().preload(prelude);
-                    vec!["python", "-S", "-c", PY_BOOT, code, &input, &entry, &grants]
+                    [
+                        "python", "-S", "-c", PY_BOOT, &code, &input, &entry, &grants,
+                    ]
+                    .map(String::from)
+                    .to_vec()
                 }
-                None => vec![
-                    "python", "-S", "-c", PRELUDE_PY, code, &input, &entry, &grants,
-                ],
-            },
-            Language::JavaScript => {
-                vec![
-                    "qjs", "--std", "-e", PRELUDE_JS, code, &input, &entry, &grants,
+                None => [
+                    "python", "-S", "-c", PRELUDE_PY, &code, &input, &entry, &grants,
                 ]
-            }
+                .map(String::from)
+                .to_vec(),
+            },
+            Language::JavaScript => [
+                "qjs", "--std", "-e", PRELUDE_JS, &code, &input, &entry, &grants,
+            ]
+            .map(String::from)
+            .to_vec(),
         };
         // Compiling the guest (and prelude) the first time is the host's cost, not the run's.
-        let prepared = Instant::now();
-        self.execute(&pre, &args, channel, &opts, started, prepared)
+        Ok(Job {
+            pre,
+            args,
+            channel,
+            started,
+            prepared: Instant::now(),
+        })
     }
 
-    /// Instantiates `pre` in a fresh store with `args` and the run's grants, runs `_start`, and
-    /// turns whatever happened into a [`RunOutcome`].
-    fn execute(
-        &self,
-        pre: &InstancePre<RunState>,
-        args: &[&str],
-        channel: SharedChannel,
-        opts: &RunOptions,
-        started: Instant,
-        prepared: Instant,
-    ) -> Result<RunOutcome, SandboxError> {
+    /// Instantiates the job's guest in a fresh store with its arguments and the run's grants,
+    /// runs `_start` under the run's time-out, and turns whatever happened into a
+    /// [`RunOutcome`].
+    async fn execute(&self, job: Job, opts: &RunOptions) -> Result<RunOutcome, SandboxError> {
+        let Job {
+            pre,
+            args,
+            channel,
+            started,
+            prepared,
+        } = job;
         let cfg = &self.inner.config;
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdin(channel.stdin())
             .stdout(channel.stdout())
             .stderr(channel.stderr());
-        wasi.allow_blocking_current_thread(true);
-        wasi.args(args);
+        // Sleeps and blocking reads go through the async runtime, where the time-out can end
+        // them, never through a blocking call on this thread.
+        wasi.allow_blocking_current_thread(false);
+        wasi.args(&args);
         let scratch_limit = opts.scratch_limit.unwrap_or(cfg.scratch_limit);
         if let Some(dir) = &opts.scratch {
             preopen(
@@ -303,6 +377,7 @@ impl Sandbox {
         }
 
         let timeout = opts.timeout.unwrap_or(cfg.timeout);
+        let deadline = prepared + timeout;
         let state = RunState {
             wasi: wasi.build_p1(),
             limits: Limits {
@@ -313,9 +388,10 @@ impl Sandbox {
                 memories: cfg.max_memories,
                 hit: None,
             },
-            deadline: prepared + timeout,
+            deadline,
             scratch: opts.scratch.clone().map(|d| (d, scratch_limit)),
             hit: None,
+            ticks: 0,
         };
         let mut store = Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -336,14 +412,31 @@ impl Sandbox {
                     anyhow::bail!("scratch directory over its limit");
                 }
             }
-            Ok(UpdateDeadline::Continue(1))
+            s.ticks += 1;
+            if s.ticks % YIELD_EVERY == 0 {
+                Ok(UpdateDeadline::Yield(1))
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
         });
 
-        let result = pre.instantiate(&mut store).and_then(|instance| {
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
             instance
                 .get_typed_func::<(), ()>(&mut store, "_start")?
-                .call(&mut store, ())
-        });
+                .call_async(&mut store, ())
+                .await
+        };
+        // The epoch check above ends a guest that computes; this ends one that waits (a sleep,
+        // a host call that does not return).
+        let waited = tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), run).await;
+        let result = match waited {
+            Ok(r) => r,
+            Err(_) => {
+                store.data_mut().hit = Some(LimitKind::Timeout);
+                Err(anyhow::anyhow!("wall-clock timeout while the guest waited"))
+            }
+        };
 
         let fuel_used = fuel.map(|f| f.saturating_sub(store.get_fuel().unwrap_or(0)));
         let data = store.data();
@@ -416,10 +509,22 @@ impl Sandbox {
                     0,
                 ))));
                 let now = Instant::now();
-                let args = ["python", "-S", "-c", PY_MARSHAL, PRELUDE_PY];
-                let out = self
-                    .execute(&pre, &args, channel, &RunOptions::new(), now, now)
-                    .ok()?;
+                let args = ["python", "-S", "-c", PY_MARSHAL, PRELUDE_PY]
+                    .map(String::from)
+                    .to_vec();
+                let job = Job {
+                    pre,
+                    args,
+                    channel,
+                    started: now,
+                    prepared: now,
+                };
+                let (tx, rx) = std::sync::mpsc::channel();
+                let this = self.clone();
+                executor()
+                    .ok()?
+                    .spawn(async move { tx.send(this.execute(job, &RunOptions::new()).await) });
+                let out = rx.recv().ok()?.ok()?;
                 let Ok(code) = hex::decode(out.stdout.trim())
                     .map_err(|_| ())
                     .and_then(|c| if out.is_success() { Ok(c) } else { Err(()) })
@@ -440,20 +545,32 @@ impl Sandbox {
             })
             .as_deref()
     }
+}
 
-    /// [`Sandbox::run`] on tokio's blocking pool, for async callers.
-    pub async fn run_async(
-        &self,
-        language: Language,
-        code: impl Into<String>,
-        opts: RunOptions,
-    ) -> Result<RunOutcome, SandboxError> {
-        let this = self.clone();
-        let code = code.into();
-        tokio::task::spawn_blocking(move || this.run(language, &code, opts))
-            .await
-            .map_err(|e| SandboxError::Join(e.to_string()))?
-    }
+/// A guest ready to start.
+struct Job {
+    pre: InstancePre<RunState>,
+    args: Vec<String>,
+    channel: SharedChannel,
+    started: Instant,
+    prepared: Instant,
+}
+
+/// The runtime every guest runs on, shared by all sandboxes of the process: one worker per
+/// core, guests yielding to each other at every epoch tick, host functions on its blocking pool.
+fn executor() -> Result<&'static tokio::runtime::Runtime, SandboxError> {
+    static EXECUTOR: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
+        std::sync::OnceLock::new();
+    EXECUTOR
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .thread_name("hone-sandbox")
+                .enable_all()
+                .build()
+                .ok()
+        })
+        .as_ref()
+        .ok_or_else(|| SandboxError::Join("cannot start the sandbox's async runtime".into()))
 }
 
 /// Identifier check shared with host-function names (one segment, no dots).

@@ -121,6 +121,66 @@ fn cases() -> Vec<Case> {
             )?;
             expect_limit(&out, LimitKind::Timeout)
         }),
+        case(
+            "python one long sleep (blocked in WASI)",
+            "limit:timeout < 2 s",
+            move |sb| {
+                let out = run(
+                    sb,
+                    Language::Python,
+                    "import time\ntime.sleep(3600)",
+                    short(),
+                )?;
+                if out.wall > Duration::from_secs(2) {
+                    return Err(format!("took {:?}", out.wall));
+                }
+                expect_limit(&out, LimitKind::Timeout)
+            },
+        ),
+        case(
+            "javascript one long sleep (blocked in WASI)",
+            "limit:timeout < 2 s",
+            move |sb| {
+                let code = "os.sleep(3600000)";
+                let out = run(sb, Language::JavaScript, code, short())?;
+                if out.wall > Duration::from_secs(2) {
+                    return Err(format!("took {:?}", out.wall));
+                }
+                expect_limit(&out, LimitKind::Timeout)
+            },
+        ),
+        case(
+            "python select() on stdin with a long time-out",
+            "limit:timeout or a clean error < 2 s",
+            move |sb| {
+                let code = "import select, sys\nselect.select([sys.stdin], [], [], 3600)";
+                let out = run(sb, Language::Python, code, short())?;
+                if out.wall > Duration::from_secs(2) {
+                    return Err(format!("took {:?}", out.wall));
+                }
+                Ok(describe(&out))
+            },
+        ),
+        case(
+            "python host call that never returns",
+            "limit:timeout < 2 s",
+            move |sb| {
+                let host = HostFunctions::new().grant("env.hang", |_| {
+                    std::thread::sleep(Duration::from_secs(30));
+                    Ok(json!(null))
+                });
+                let out = run(
+                    sb,
+                    Language::Python,
+                    "env.hang()\nprint('never')",
+                    short().host(host),
+                )?;
+                if out.wall > Duration::from_secs(2) || out.stdout.contains("never") {
+                    return Err(format!("took {:?}: {}", out.wall, out.stdout));
+                }
+                expect_limit(&out, LimitKind::Timeout)
+            },
+        ),
         case("python deep recursion", "failed: RecursionError", |sb| {
             let out = run(
                 sb,

@@ -10,19 +10,24 @@
 //! [`serve`] exposes any `ChatModel` over the OpenAI-compatible protocol.
 
 pub mod grammar;
+#[cfg(feature = "llama")]
 mod llama;
+#[cfg(feature = "openai")]
 mod openai;
 mod scripted;
+#[cfg(feature = "server")]
 pub mod serve;
+#[cfg(any(feature = "server", feature = "openai"))]
 pub(crate) mod wire;
 
-pub use llama::{LlamaCpp, LlamaCppConfig};
+#[cfg(feature = "llama")]
+pub use llama::{LlamaCpp, LlamaCppConfig, ModelInfo};
+#[cfg(feature = "openai")]
 pub use openai::{OpenAiCompatible, OpenAiConfig};
-pub use scripted::Scripted;
+pub use scripted::{Scripted, ScriptedReply};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -368,6 +373,7 @@ impl<T: ChatModel + ?Sized> ChatModel for std::sync::Arc<T> {
     }
 }
 
-pub(crate) fn ms(d: Duration) -> f64 {
+#[cfg(any(feature = "llama", feature = "openai"))]
+pub(crate) fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }

@@ -6,11 +6,20 @@ use async_trait::async_trait;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+/// One scripted answer to a request.
+#[derive(Debug, Clone)]
+pub enum ScriptedReply {
+    /// These choices (cycled to fill `n`).
+    Choices(Vec<Choice>),
+    /// The backend fails with this message (as a server error would).
+    Fail(String),
+}
+
 /// Replays replies in order: call `k` gets reply `k`. A reply holds one or more choices; a
 /// request for `n` choices gets them cycled. Running out of replies is an error.
 #[derive(Debug, Default)]
 pub struct Scripted {
-    replies: Mutex<VecDeque<Vec<Choice>>>,
+    replies: Mutex<VecDeque<ScriptedReply>>,
     seen: Mutex<Vec<ChatRequest>>,
 }
 
@@ -22,10 +31,25 @@ impl Scripted {
 
     /// Replies made of several choices each (for voting and best-of-n logic).
     pub fn with_choices(replies: impl IntoIterator<Item = Vec<Choice>>) -> Self {
+        Self::replies(replies.into_iter().map(ScriptedReply::Choices))
+    }
+
+    /// Any mix of answers and backend failures.
+    pub fn replies(replies: impl IntoIterator<Item = ScriptedReply>) -> Self {
         Self {
             replies: Mutex::new(replies.into_iter().collect()),
             seen: Mutex::default(),
         }
+    }
+
+    /// A one-choice answer, for [`Scripted::replies`].
+    pub fn says(text: impl Into<String>) -> ScriptedReply {
+        ScriptedReply::Choices(vec![Self::choice(text)])
+    }
+
+    /// A backend failure, for [`Scripted::replies`].
+    pub fn fails(message: impl Into<String>) -> ScriptedReply {
+        ScriptedReply::Fail(message.into())
     }
 
     /// A stop-terminated choice without logprobs.
@@ -69,6 +93,10 @@ impl ChatModel for Scripted {
             .map_err(|_| LlmError::Backend("poisoned".into()))?
             .pop_front()
             .ok_or(LlmError::ScriptExhausted(call))?;
+        let reply = match reply {
+            ScriptedReply::Choices(c) => c,
+            ScriptedReply::Fail(m) => return Err(LlmError::Backend(m)),
+        };
         if reply.is_empty() {
             return Err(LlmError::Backend(format!(
                 "scripted reply {call} has no choices"
@@ -107,6 +135,14 @@ mod tests {
         ));
         assert_eq!(m.requests().len(), 3);
         assert_eq!(m.requests()[1].messages[0].content, "y");
+    }
+
+    #[tokio::test]
+    async fn scripted_failures_are_backend_errors() {
+        let m = Scripted::replies([Scripted::fails("HTTP 500"), Scripted::says("ok")]);
+        let e = m.chat(ChatRequest::user("x")).await.unwrap_err();
+        assert!(matches!(e, LlmError::Backend(ref s) if s == "HTTP 500"));
+        assert_eq!(m.chat(ChatRequest::user("y")).await.unwrap().text(), "ok");
     }
 
     #[tokio::test]

@@ -4,9 +4,11 @@
 //! `timings.prompt_n` for the tokens a server actually evaluated.
 
 use super::{
-    ChatRequest, ChatResponse, Choice, Constraint, FinishReason, LlmError, Message, Sampling,
-    Timings, TokenLogprob, Usage,
+    ChatRequest, ChatResponse, Choice, Constraint, FinishReason, Message, Timings, TokenLogprob,
+    Usage,
 };
+#[cfg(feature = "server")]
+use super::{LlmError, Sampling};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -89,6 +91,7 @@ impl WireRequest {
     }
 
     /// Converts to a [`ChatRequest`], applying the OpenAI defaults for what is missing.
+    #[cfg(feature = "server")]
     pub fn into_request(self) -> Result<ChatRequest, LlmError> {
         let bad = |m: &str| LlmError::BadRequest(m.to_string());
         if self.stream == Some(true) {
@@ -231,6 +234,7 @@ pub struct PromptTokensDetails {
 }
 
 impl WireResponse {
+    #[cfg(feature = "server")]
     pub fn from_response(r: &ChatResponse, id: String, created: u64) -> Self {
         let choices = r
             .choices

@@ -70,7 +70,7 @@ impl AdaptiveConsistency {
 #[async_trait]
 impl Strategy for AdaptiveConsistency {
     fn name(&self) -> &str {
-        "adaptive-sc"
+        super::StrategyKind::AdaptiveSc.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

@@ -20,7 +20,7 @@ impl Baseline {
 #[async_trait]
 impl Strategy for Baseline {
     fn name(&self) -> &str {
-        "baseline"
+        super::StrategyKind::Baseline.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

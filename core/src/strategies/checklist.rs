@@ -54,7 +54,7 @@ impl Checklist {
 #[async_trait]
 impl Strategy for Checklist {
     fn name(&self) -> &str {
-        "checklist"
+        super::StrategyKind::Checklist.name()
     }
 
     fn corrects(&self) -> bool {

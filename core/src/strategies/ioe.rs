@@ -54,7 +54,7 @@ impl Strategy for IfOrElse {
         if self.gated {
             "ioe-gated"
         } else {
-            "ioe"
+            super::StrategyKind::Ioe.name()
         }
     }
 

@@ -50,11 +50,11 @@ pub mod adaptive;
 pub mod answer;
 pub mod baseline;
 pub mod checklist;
+#[cfg(feature = "store")]
 pub mod eval;
 pub mod ioe;
 pub mod memo;
 pub mod progco;
-pub mod report;
 pub mod self_certainty;
 pub mod self_consistency;
 pub mod self_refine;
@@ -365,19 +365,22 @@ pub(crate) fn first_with(answers: &[Option<String>], answer: &str) -> Option<usi
     answers.iter().position(|a| a.as_deref() == Some(answer))
 }
 
-/// The strategy names [`by_name`] knows, in the order `all` runs them.
-pub const NAMES: [&str; 10] = [
-    "baseline",
-    "self-refine",
-    "progco",
-    "sc",
-    "adaptive-sc",
-    "soft-sc",
-    "usc",
-    "self-certainty",
-    "ioe",
-    "checklist",
-];
+crate::named_enum! {
+    /// The strategies [`by_name`] builds, in the order `all` runs them: the one list of their
+    /// names (command line, reports, stored results).
+    pub enum StrategyKind {
+        Baseline = "baseline",
+        SelfRefine = "self-refine",
+        ProgCo = "progco",
+        Sc = "sc",
+        AdaptiveSc = "adaptive-sc",
+        SoftSc = "soft-sc",
+        Usc = "usc",
+        SelfCertainty = "self-certainty",
+        Ioe = "ioe",
+        Checklist = "checklist",
+    }
+}
 
 /// Options for [`by_name`].
 #[derive(Clone)]
@@ -395,27 +398,26 @@ pub struct BuildOptions {
     pub runner: Option<std::sync::Arc<dyn ProgramRunner>>,
 }
 
-/// Builds a strategy from its command-line name (see [`NAMES`]).
-pub fn by_name(name: &str, o: &BuildOptions) -> anyhow::Result<Box<dyn Strategy>> {
+/// Builds a strategy.
+pub fn by_name(kind: StrategyKind, o: &BuildOptions) -> anyhow::Result<Box<dyn Strategy>> {
     let s = o.settings.clone();
-    Ok(match name {
-        "baseline" => Box::new(Baseline::new(s)),
-        "self-refine" => Box::new(SelfRefine::new(s).rounds(o.rounds)),
-        "progco" => {
+    Ok(match kind {
+        StrategyKind::Baseline => Box::new(Baseline::new(s)),
+        StrategyKind::SelfRefine => Box::new(SelfRefine::new(s).rounds(o.rounds)),
+        StrategyKind::ProgCo => {
             let runner = o
                 .runner
                 .clone()
                 .ok_or_else(|| anyhow::anyhow!("progco needs a program runner (the sandbox)"))?;
             Box::new(ProgCo::new(s, runner).rounds(o.rounds))
         }
-        "sc" => Box::new(SelfConsistency::new(s, o.n)),
-        "adaptive-sc" => Box::new(AdaptiveConsistency::new(s, o.n).batch(o.batch)),
-        "soft-sc" => Box::new(SoftSc::new(s, o.n)),
-        "usc" => Box::new(UniversalSc::new(s, o.n)),
-        "self-certainty" => Box::new(SelfCertainty::new(s, o.n).vocab(o.vocab)),
-        "ioe" => Box::new(IfOrElse::new(s)),
-        "checklist" => Box::new(Checklist::new(s)),
-        other => anyhow::bail!("unknown strategy `{other}` (one of {})", NAMES.join(", ")),
+        StrategyKind::Sc => Box::new(SelfConsistency::new(s, o.n)),
+        StrategyKind::AdaptiveSc => Box::new(AdaptiveConsistency::new(s, o.n).batch(o.batch)),
+        StrategyKind::SoftSc => Box::new(SoftSc::new(s, o.n)),
+        StrategyKind::Usc => Box::new(UniversalSc::new(s, o.n)),
+        StrategyKind::SelfCertainty => Box::new(SelfCertainty::new(s, o.n).vocab(o.vocab)),
+        StrategyKind::Ioe => Box::new(IfOrElse::new(s)),
+        StrategyKind::Checklist => Box::new(Checklist::new(s)),
     })
 }
 
@@ -488,11 +490,10 @@ mod tests {
             vocab: 49152,
             runner: Some(std::sync::Arc::new(NoRun)),
         };
-        for name in NAMES {
-            assert_eq!(by_name(name, &o).unwrap().name(), name);
+        for kind in StrategyKind::ALL {
+            assert_eq!(by_name(*kind, &o).unwrap().name(), kind.name());
         }
-        assert!(by_name("nope", &o).is_err());
         o.runner = None;
-        assert!(by_name("progco", &o).is_err());
+        assert!(by_name(StrategyKind::ProgCo, &o).is_err());
     }
 }

@@ -245,7 +245,7 @@ impl ProgCo {
 #[async_trait]
 impl Strategy for ProgCo {
     fn name(&self) -> &str {
-        "progco"
+        super::StrategyKind::ProgCo.name()
     }
 
     fn corrects(&self) -> bool {

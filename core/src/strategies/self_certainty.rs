@@ -129,7 +129,7 @@ impl SelfCertainty {
 #[async_trait]
 impl Strategy for SelfCertainty {
     fn name(&self) -> &str {
-        "self-certainty"
+        super::StrategyKind::SelfCertainty.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

@@ -57,7 +57,7 @@ impl SelfConsistency {
 #[async_trait]
 impl Strategy for SelfConsistency {
     fn name(&self) -> &str {
-        "sc"
+        super::StrategyKind::Sc.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

@@ -62,7 +62,7 @@ impl SelfRefine {
 #[async_trait]
 impl Strategy for SelfRefine {
     fn name(&self) -> &str {
-        "self-refine"
+        super::StrategyKind::SelfRefine.name()
     }
 
     fn corrects(&self) -> bool {

@@ -133,7 +133,7 @@ impl SoftSc {
 #[async_trait]
 impl Strategy for SoftSc {
     fn name(&self) -> &str {
-        "soft-sc"
+        super::StrategyKind::SoftSc.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

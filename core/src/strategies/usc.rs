@@ -67,7 +67,7 @@ impl UniversalSc {
 #[async_trait]
 impl Strategy for UniversalSc {
     fn name(&self) -> &str {
-        "usc"
+        super::StrategyKind::Usc.name()
     }
 
     async fn solve(&self, model: &dyn ChatModel, task: &ReasoningTask) -> anyhow::Result<Solution> {

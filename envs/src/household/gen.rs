@@ -44,16 +44,17 @@ impl Rng {
     }
 }
 
-/// A standard set of games.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Split {
-    /// 3,553 games (ALFWorld's solvable train count), seen layouts, task types in turn.
-    Train,
-    /// 140 games (ALFWorld's `valid_seen` count) on seen layouts, 24/24/23/23/23/23.
-    ValidSeen,
-    /// 134 games on unseen layouts in ALFWorld's `valid_unseen` mix: put/clean/heat/cool/
-    /// examine/puttwo = 24/31/23/21/18/17 (ReAct issue #11).
-    Unseen,
+hone_core::named_enum! {
+    /// A standard set of games.
+    pub enum Split {
+        /// 3,553 games (ALFWorld's solvable train count), seen layouts, task types in turn.
+        Train = "train",
+        /// 140 games (ALFWorld's `valid_seen` count) on seen layouts, 24/24/23/23/23/23.
+        ValidSeen = "valid_seen" | "seen" | "eval_in_distribution",
+        /// 134 games on unseen layouts in ALFWorld's `valid_unseen` mix: put/clean/heat/cool/
+        /// examine/puttwo = 24/31/23/21/18/17 (ReAct issue #11).
+        Unseen = "unseen" | "valid_unseen" | "eval_out_of_distribution",
+    }
 }
 
 /// Layouts per room kind in the seen pool.
@@ -62,25 +63,6 @@ const UNSEEN_LAYOUT_BASE: u64 = 1 << 40;
 const UNSEEN_LAYOUTS: u64 = 12;
 
 impl Split {
-    pub const ALL: [Split; 3] = [Split::Train, Split::ValidSeen, Split::Unseen];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Split::Train => "train",
-            Split::ValidSeen => "valid_seen",
-            Split::Unseen => "unseen",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Split> {
-        match s {
-            "train" => Some(Split::Train),
-            "valid_seen" | "seen" | "eval_in_distribution" => Some(Split::ValidSeen),
-            "unseen" | "valid_unseen" | "eval_out_of_distribution" => Some(Split::Unseen),
-            _ => None,
-        }
-    }
-
     /// Games per task type, in [`TaskType::ALL`] order (put, clean, heat, cool, examine, puttwo).
     pub fn mix(self) -> [usize; 6] {
         match self {
@@ -377,7 +359,7 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic_per_seed() {
-        for t in TaskType::ALL {
+        for &t in TaskType::ALL {
             let a = generate(42, t, 3);
             assert_eq!(a, generate(42, t, 3));
             assert_ne!(a, generate(43, t, 3));

@@ -1,6 +1,8 @@
-//! What `hone eval household` runs: game sets, the ReAct/Act agent set up as in the ReAct paper
-//! (two examples per task type, 49 actions at most, `think:` lines answered `OK.`), and the
-//! oracle as a reference runner.
+//! What `hone eval household` runs, on the one eval engine: the games as a [`Harness`]
+//! ([`HouseholdHarness`]), and the agents, assembled here and nowhere else ([`AgentOptions`]):
+//! ReAct and Act as in the ReAct paper (two examples per task type, 49 actions at most,
+//! `think:` lines answered `OK.`), Reflexion over ReAct, and the BFS oracle as a reference row.
+//! The environment types ([`HouseholdEnv`], [`World`]) stay model-free.
 
 use super::prompts::{examples, INSTRUCTION};
 use super::world::{Game, TaskType, World};
@@ -8,11 +10,11 @@ use super::{oracle, HouseholdEnv, Split};
 use anyhow::Context;
 use async_trait::async_trait;
 use hone_core::env::{Environment, TaskSpec};
-use hone_core::eval::TaskRunner;
+use hone_core::eval::{Harness, Manifest, TaskContext, TaskRunner};
 use hone_core::llm::ChatModel;
 use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
-use hone_core::{ReactAgent, Store};
-use std::collections::HashMap;
+use hone_core::{ReactAgent, ReflectionVariant, Reflexion, RepeatPolicy, Store};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -96,7 +98,7 @@ pub fn paper_agent(model: Arc<dyn ChatModel>, think: bool) -> hone_core::agent::
     let mut b = ReactAgent::builder_arc(model)
         .system(format!("{INSTRUCTION} {CHAT_FORMAT}"))
         .max_steps(49);
-    for t in TaskType::ALL {
+    for &t in TaskType::ALL {
         for e in examples(t, think) {
             b = b.family_example(t.name(), e);
         }
@@ -104,21 +106,187 @@ pub fn paper_agent(model: Arc<dyn ChatModel>, think: bool) -> hone_core::agent::
     b
 }
 
+/// The games of an eval as a [`Harness`].
+pub struct HouseholdHarness {
+    tasks: Vec<TaskSpec>,
+    worlds: Worlds,
+}
+
+impl HouseholdHarness {
+    pub fn new(games: Vec<Game>) -> anyhow::Result<Self> {
+        let (tasks, worlds) = worlds(games)?;
+        Ok(Self { tasks, worlds })
+    }
+
+    pub fn worlds(&self) -> &Worlds {
+        &self.worlds
+    }
+}
+
+impl Harness for HouseholdHarness {
+    fn name(&self) -> &str {
+        "household"
+    }
+    fn tasks(&self) -> &[TaskSpec] {
+        &self.tasks
+    }
+    fn environment(&self, task: &TaskSpec) -> anyhow::Result<Option<Box<dyn Environment>>> {
+        let w = self
+            .worlds
+            .get(&task.id)
+            .with_context(|| format!("no game `{}`", task.id))?;
+        Ok(Some(Box::new(
+            HouseholdEnv::new(w.clone()).react_format(true),
+        )))
+    }
+    fn family_labels(&self) -> BTreeMap<String, String> {
+        TaskType::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), t.short().to_string()))
+            .collect()
+    }
+}
+
+hone_core::named_enum! {
+    /// The agents `hone eval household` runs.
+    pub enum Agent {
+        /// ReAct: thoughts and actions, the paper's prompts.
+        React = "react",
+        /// ReAct's Act baseline: actions only.
+        Act = "act",
+        /// Reflexion over ReAct: a reflection after each failed trial.
+        Reflexion = "reflexion",
+        /// The BFS planner: a reference row that should win every game.
+        Oracle = "oracle",
+    }
+}
+
+/// How the household agents are set up: every knob `hone eval household` exposes, and the
+/// one place where they become an agent.
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    pub agent: Agent,
+    pub trials: u32,
+    pub variant: ReflectionVariant,
+    pub rerun_solved: bool,
+    pub constrain: bool,
+    pub max_steps: usize,
+    /// 0: never stop on repeats.
+    pub repeat_limit: usize,
+    pub action_samples: u32,
+    pub sample_temperature: f32,
+}
+
+impl Default for AgentOptions {
+    fn default() -> Self {
+        Self {
+            agent: Agent::React,
+            trials: 1,
+            variant: ReflectionVariant::Composite,
+            rerun_solved: false,
+            constrain: false,
+            max_steps: 49,
+            repeat_limit: 3,
+            action_samples: 1,
+            sample_temperature: 0.7,
+        }
+    }
+}
+
+impl AgentOptions {
+    /// Trials actually run (the oracle runs one).
+    pub fn trials(&self) -> u32 {
+        if self.agent == Agent::Oracle {
+            1
+        } else {
+            self.trials.max(1)
+        }
+    }
+
+    /// The settings a resumed run must share, added to `m` (the model is the caller's).
+    pub fn manifest(&self, m: Manifest) -> Manifest {
+        let m = m.setting("agent", self.agent).info("trials", self.trials());
+        if self.agent == Agent::Oracle {
+            return m;
+        }
+        let variant = match self.agent {
+            Agent::Reflexion => self.variant,
+            _ => ReflectionVariant::Retry,
+        };
+        m.setting("reflection variant", variant)
+            .setting("rerun solved", self.rerun_solved)
+            .setting("constrained", self.constrain)
+            .setting("max steps", self.max_steps)
+            .setting("repeat limit", self.repeat_limit)
+            .setting(
+                "actions per step",
+                if self.action_samples > 1 {
+                    format!(
+                        "soft self-consistency over {} samples at T={}",
+                        self.action_samples, self.sample_temperature
+                    )
+                } else {
+                    "greedy".into()
+                },
+            )
+            .setting(
+                "few-shot",
+                "ReAct's ALFWorld format, 2 per task type (hone's games)",
+            )
+    }
+
+    /// The runner: the oracle over `harness`'s worlds, or Reflexion over the paper's ReAct/Act
+    /// agent on `model` (`Retry`, i.e. plain trials, for react and act). `memory` shares
+    /// reflections across runs on purpose.
+    pub fn runner(
+        &self,
+        harness: &HouseholdHarness,
+        model: Option<Arc<dyn ChatModel>>,
+        memory: Option<Store>,
+    ) -> anyhow::Result<Box<dyn TaskRunner>> {
+        if self.agent == Agent::Oracle {
+            return Ok(Box::new(OracleRunner {
+                worlds: harness.worlds.clone(),
+            }));
+        }
+        let model = model.context("this agent needs a model")?;
+        let mut b = paper_agent(model, self.agent != Agent::Act)
+            .constrain(self.constrain)
+            .max_steps(self.max_steps)
+            .action_samples(self.action_samples, self.sample_temperature);
+        b = if self.repeat_limit > 0 {
+            b.repeat_limit(self.repeat_limit, RepeatPolicy::Stop)
+        } else {
+            b.repeat_limit(usize::MAX, RepeatPolicy::Stop)
+        };
+        let variant = match self.agent {
+            Agent::Reflexion => self.variant,
+            _ => ReflectionVariant::Retry,
+        };
+        let mut rx = Reflexion::new(b.build())
+            .trials(self.trials())
+            .variant(variant)
+            .rerun_solved(self.rerun_solved);
+        if let Some(store) = memory {
+            rx = rx.shared_memory(store, "shared");
+        }
+        Ok(Box::new(rx))
+    }
+}
+
 /// Runs the oracle's plan as one trial (a reference row: every game should be won).
 pub struct OracleRunner {
     pub worlds: HashMap<String, Arc<World>>,
-    pub store: Store,
 }
 
 #[async_trait]
 impl TaskRunner for OracleRunner {
     async fn run_task(
         &self,
-        run: &str,
-        env: &mut dyn Environment,
+        cx: &TaskContext<'_>,
         task: &TaskSpec,
     ) -> anyhow::Result<Vec<Episode>> {
-        if let Some(ep) = self.store.get_episode(run, &task.id, 0)? {
+        if let Some(ep) = cx.store.finished_episode(cx.run, &task.id, "", 0)? {
             return Ok(vec![ep]);
         }
         let world = self
@@ -128,6 +296,7 @@ impl TaskRunner for OracleRunner {
         let t0 = Instant::now();
         let plan = oracle::walkthrough(world)
             .with_context(|| format!("the oracle found no plan for `{}`", task.id))?;
+        let mut env = cx.environment(task)?;
         let mut ep = Episode::new(task.clone(), "oracle");
         env.reset(task).await?;
         for (index, a) in plan.into_iter().enumerate() {
@@ -151,11 +320,49 @@ impl TaskRunner for OracleRunner {
             }
         }
         ep.wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        self.store.put_episode(run, &ep)?;
+        cx.store.put_episode(cx.run, &ep)?;
         Ok(vec![ep])
     }
+}
 
-    fn store(&self) -> &Store {
-        &self.store
+/// Steps per second of random admissible play over `worlds`, for `hone bench household`:
+/// admissible commands computed every step, either rendered to sorted strings (what an agent
+/// sees) or kept as commands. Returns (steps, episodes, seconds).
+pub fn random_play(worlds: &[Arc<World>], steps: usize, render: bool) -> (usize, usize, f64) {
+    let mut rng = super::gen::Rng::new(1);
+    let mut done_steps = 0usize;
+    let mut episodes = 0usize;
+    let t0 = Instant::now();
+    let mut cmds = Vec::new();
+    if worlds.is_empty() {
+        return (0, 0, 0.0);
     }
+    'outer: loop {
+        for w in worlds {
+            let mut env = HouseholdEnv::new(w.clone()).react_format(true);
+            env.restart();
+            loop {
+                let s = if render {
+                    let acts = env.admissible();
+                    let a = rng.pick(&acts);
+                    env.act(a)
+                } else {
+                    cmds.clear();
+                    cmds.extend_from_slice(env.admissible_cmds());
+                    let c = *rng.pick(&cmds);
+                    let text = w.render_string(c);
+                    env.act(&text)
+                };
+                done_steps += 1;
+                if s.done {
+                    break;
+                }
+            }
+            episodes += 1;
+            if done_steps >= steps {
+                break 'outer;
+            }
+        }
+    }
+    (done_steps, episodes, t0.elapsed().as_secs_f64())
 }

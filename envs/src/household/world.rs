@@ -68,58 +68,24 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// ALFWorld's six task types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskType {
-    PickAndPlaceSimple,
-    LookAtObjInLight,
-    PickCleanThenPlaceInRecep,
-    PickHeatThenPlaceInRecep,
-    PickCoolThenPlaceInRecep,
-    PickTwoObjAndPlace,
+hone_core::named_enum! {
+    /// ALFWorld's six task types, in the order of ALFWorld's tables (put, clean, heat, cool,
+    /// examine, puttwo); each also answers to ReAct's short name.
+    pub enum TaskType {
+        PickAndPlaceSimple = "pick_and_place_simple" | "put",
+        PickCleanThenPlaceInRecep = "pick_clean_then_place_in_recep" | "clean",
+        PickHeatThenPlaceInRecep = "pick_heat_then_place_in_recep" | "heat",
+        PickCoolThenPlaceInRecep = "pick_cool_then_place_in_recep" | "cool",
+        LookAtObjInLight = "look_at_obj_in_light" | "examine",
+        PickTwoObjAndPlace = "pick_two_obj_and_place" | "puttwo",
+    }
 }
 
 impl TaskType {
-    /// In the order of ALFWorld's tables (put, clean, heat, cool, examine, puttwo).
-    pub const ALL: [TaskType; 6] = [
-        TaskType::PickAndPlaceSimple,
-        TaskType::PickCleanThenPlaceInRecep,
-        TaskType::PickHeatThenPlaceInRecep,
-        TaskType::PickCoolThenPlaceInRecep,
-        TaskType::LookAtObjInLight,
-        TaskType::PickTwoObjAndPlace,
-    ];
-
-    /// The full ALFWorld name, e.g. `pick_heat_then_place_in_recep`.
-    pub fn name(self) -> &'static str {
-        match self {
-            TaskType::PickAndPlaceSimple => "pick_and_place_simple",
-            TaskType::LookAtObjInLight => "look_at_obj_in_light",
-            TaskType::PickCleanThenPlaceInRecep => "pick_clean_then_place_in_recep",
-            TaskType::PickHeatThenPlaceInRecep => "pick_heat_then_place_in_recep",
-            TaskType::PickCoolThenPlaceInRecep => "pick_cool_then_place_in_recep",
-            TaskType::PickTwoObjAndPlace => "pick_two_obj_and_place",
-        }
-    }
-
     /// The short name ReAct uses for its prompts (`put`, `clean`, `heat`, `cool`, `examine`,
     /// `puttwo`).
     pub fn short(self) -> &'static str {
-        match self {
-            TaskType::PickAndPlaceSimple => "put",
-            TaskType::LookAtObjInLight => "examine",
-            TaskType::PickCleanThenPlaceInRecep => "clean",
-            TaskType::PickHeatThenPlaceInRecep => "heat",
-            TaskType::PickCoolThenPlaceInRecep => "cool",
-            TaskType::PickTwoObjAndPlace => "puttwo",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<TaskType> {
-        TaskType::ALL
-            .into_iter()
-            .find(|t| t.name() == s || t.short() == s)
+        self.aliases()[0]
     }
 
     /// The goal templates (alfworld `gen/goal_library.py`): one is chosen per game. `{o}` is the
