@@ -354,3 +354,61 @@ pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// A folder of ALFWorld's data (e.g. json_2.1.1/valid_unseen): every game.tw-pddl below it.
+    pub dir: PathBuf,
+    /// Folder to write the hone game files into (NAME.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Exit 0 even when some games could not be converted (they are listed either way).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Print every note on the converted games (differences from ALFWorld, facts ignored).
+    #[arg(long)]
+    pub notes: bool,
+}
+
+/// `hone env household import-alfworld`: ALFWorld's game files as hone game files.
+pub fn import_alfworld(a: ImportArgs) -> anyhow::Result<()> {
+    use hone_envs::household::alfworld::{import_dir, Outcome};
+    let results = import_dir(&a.dir)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let (mut written, mut skipped, mut failed, mut noted) = (0, 0, 0, 0);
+    for (path, out) in results {
+        match out {
+            Outcome::Imported(imp) => {
+                let file = a.out.join(format!("{}.json", imp.game.name));
+                std::fs::write(&file, serde_json::to_string_pretty(&imp.game)? + "\n")
+                    .with_context(|| format!("writing {}", file.display()))?;
+                written += 1;
+                noted += usize::from(!imp.notes.is_empty());
+                if a.notes {
+                    for n in &imp.notes {
+                        println!("note: {}: {n}", imp.game.name);
+                    }
+                }
+            }
+            Outcome::Skipped(why) => {
+                skipped += 1;
+                tracing::info!("skipped {}: {why}", path.display());
+            }
+            Outcome::Failed(e) => {
+                failed += 1;
+                eprintln!("error: {e:#}");
+            }
+        }
+    }
+    println!(
+        "imported {written} games into {} ({noted} with notes{}), skipped {skipped} that ALFWorld \
+         does not load either, {failed} could not be converted",
+        a.out.display(),
+        if a.notes { "" } else { "; --notes lists them" }
+    );
+    anyhow::ensure!(
+        failed == 0 || a.keep_going,
+        "{failed} games could not be converted (--keep-going to accept that)"
+    );
+    Ok(())
+}

@@ -88,6 +88,8 @@ enum HouseholdCmd {
     Play(cmd_household::PlayArgs),
     /// Write a split's games as JSON game files.
     Export(cmd_household::ExportArgs),
+    /// Convert ALFWorld's own game files (game.tw-pddl) into hone game files.
+    ImportAlfworld(cmd_household::ImportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -142,6 +144,12 @@ async fn main() {
                 cmd: HouseholdCmd::Export(a),
             },
         } => cmd_household::export(a).map(|_| 0),
+        Cmd::Env {
+            which:
+                EnvCmd::Household {
+                    cmd: HouseholdCmd::ImportAlfworld(a),
+                },
+        } => cmd_household::import_alfworld(a).map(|_| 0),
         Cmd::Bench {
             which: BenchCmd::Household(a),
         } => cmd_household::bench(a).await.map(|_| 0),

@@ -26,6 +26,11 @@ pub struct ModelArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<u32>,
+    /// Evaluate every prompt from scratch instead of reusing cached prefixes: slower, but the
+    /// same request always gives bit-identical logits (reused prefixes can differ in float
+    /// rounding, enough to flip a greedy choice now and then).
+    #[arg(long)]
+    pub no_prefix_reuse: bool,
 }
 
 impl ModelArgs {
@@ -41,6 +46,7 @@ impl ModelArgs {
         let mut c = LlamaCppConfig::new(self.model_path()?).n_ctx(self.ctx);
         c.n_gpu_layers = self.gpu_layers;
         c.n_threads = self.threads;
+        c.prefix_reuse = !self.no_prefix_reuse;
         Ok(c)
     }
 

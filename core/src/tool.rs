@@ -259,6 +259,7 @@ mod tests {
             "{unknown:?}"
         );
         // The call schema turns into a grammar.
+        #[cfg(feature = "llama")]
         crate::llm::grammar::json_schema_to_gbnf(&reg.call_schema()).unwrap();
     }
 }

@@ -62,6 +62,19 @@ fn bedroom_transcript_lamp_and_look_goal() {
     replay("bedroom");
 }
 
+/// Every `examineObject.feedback` rule of ALFWorld's alfred.twl2 (≤ 0.3) that a game can reach,
+/// in its order: a receptacle-object (mug, plate) is "normal" even when hot; hot; hot and clean;
+/// cool and clean (cool clears hot); cold (a task-kind object that starts in the fridge);
+/// clean; a lamp is "on" only once `use`d (a lamp that starts lit, ALFWorld's `isOn`, still
+/// reads as nothing special); the default. Also a cabinet that cannot be opened (no
+/// `openable` fact in ALFWorld's game: `On the cabinet 2, …`, `open` → `Nothing happens.`)
+/// sharing a location with one that can (`go to` the other → `Nothing happens.`; `look` faces
+/// both).
+#[test]
+fn examine_transcript_covers_every_alfred_twl2_examine_rule() {
+    replay("examine");
+}
+
 #[test]
 fn game_files_round_trip() {
     let g = load("kitchen.json");
@@ -87,6 +100,15 @@ fn bad_game_files_get_clear_errors() {
         .contains("not `<lowercase kind> <number ≥ 1>`"));
     assert!(err(&|g| g.task.receptacle = None).contains("needs `receptacle`"));
     assert!(err(&|g| g.format = "v0".into()).contains("format"));
+    assert!(err(&|g| {
+        let i = g
+            .receptacles
+            .iter()
+            .position(|r| r.name.starts_with("countertop"))
+            .unwrap();
+        g.receptacles[i].openable = Some(true);
+    })
+    .contains("has no door"));
     let unknown = r#"{"format":"hone-household/1","name":"x","receptacles":[],"objects":[],"task":{"type":"pick_and_place_simple","object":"mug"},"extra":1}"#;
     let e = serde_json::from_str::<Game>(unknown)
         .unwrap_err()

@@ -2,14 +2,21 @@
 //! receptacle, which objects can be cleaned, heated, cooled or toggled, and the rooms the
 //! generator builds.
 //!
-//! The rule sets follow ALFWorld (`alfworld/gen/constants.py`: `OPENABLE_CLASS_LIST`,
-//! `VAL_RECEPTACLE_OBJECTS`, `VAL_ACTION_OBJECTS`); the tables here are hone's own reduced,
-//! lower-cased versions of those facts, not copies of the file. Unknown kinds (in hand-written
-//! game files) are allowed: an unknown receptacle accepts every object, an unknown object can be
-//! picked up and nothing else.
+//! The rule sets are ALFWorld's facts (alfworld 0.3.3, `alfworld/gen/constants.py`, MIT licence:
+//! `OPENABLE_CLASS_LIST`, `VAL_RECEPTACLE_OBJECTS` with DiningTable, CoffeeTable and SideTable
+//! given TableTop's set, `VAL_ACTION_OBJECTS`, `MOVABLE_RECEPTACLES`), lower-cased, `*Sliced`
+//! kinds left out (no game uses them). Unknown kinds (in hand-written game files) are allowed:
+//! an unknown receptacle accepts every object, an unknown object can be picked up and nothing
+//! else.
 
-/// Receptacles with a door or lid (ALFWorld: Fridge, Cabinet, Microwave, Drawer, Safe, Box).
-pub const OPENABLE: &[&str] = &["box", "cabinet", "drawer", "fridge", "microwave", "safe"];
+/// Receptacles with a door or lid (ALFWorld: Fridge, Cabinet, Microwave, Drawer, Safe; Box is
+/// a movable receptacle, so an object in the text games). An instance may still be fixed shut
+/// open (`openable: false` in a game file), as some of ALFWorld's cabinets and drawers are.
+pub const OPENABLE: &[&str] = &["cabinet", "drawer", "fridge", "microwave", "safe"];
+
+/// Objects ALFWorld marks `isReceptacleObject` (its movable receptacles): `examine` calls them
+/// "normal" whatever their state.
+pub const RECEPTACLE_OBJECTS: &[&str] = &["bowl", "box", "cup", "mug", "pan", "plate", "pot"];
 
 /// Objects that can be toggled with `use` (ALFWorld: DeskLamp, FloorLamp).
 pub const TOGGLEABLE: &[&str] = &["desklamp", "floorlamp"];
@@ -64,153 +71,429 @@ pub const COOLABLE: &[&str] = &[
     "winebottle",
 ];
 
-const FOOD: &[&str] = &["apple", "bread", "egg", "lettuce", "potato", "tomato"];
-const DISHES: &[&str] = &["bowl", "cup", "mug", "plate"];
-const COOKWARE: &[&str] = &["kettle", "pan", "pot"];
-const UTENSILS: &[&str] = &["butterknife", "fork", "knife", "ladle", "spatula", "spoon"];
-const CONDIMENTS: &[&str] = &["peppershaker", "saltshaker", "winebottle"];
-const BATH: &[&str] = &[
-    "candle",
-    "cloth",
-    "dishsponge",
-    "soapbar",
-    "soapbottle",
-    "spraybottle",
-    "tissuebox",
-    "toiletpaper",
-];
-const SMALL: &[&str] = &[
+/// What CounterTop (and so TableTop, DiningTable, CoffeeTable, SideTable) accepts.
+const TABLE_TOP: &[&str] = &[
     "alarmclock",
+    "apple",
+    "baseballbat",
+    "basketball",
     "book",
+    "bowl",
+    "box",
+    "bread",
+    "butterknife",
+    "candle",
     "cd",
     "cellphone",
+    "cloth",
     "creditcard",
+    "cup",
+    "dishsponge",
+    "egg",
+    "fork",
+    "glassbottle",
+    "handtowel",
+    "kettle",
     "keychain",
+    "knife",
+    "ladle",
+    "laptop",
+    "lettuce",
+    "mug",
+    "newspaper",
+    "pan",
+    "papertowel",
     "pen",
     "pencil",
+    "peppershaker",
+    "plate",
+    "pot",
+    "potato",
     "remotecontrol",
+    "saltshaker",
+    "soapbar",
+    "soapbottle",
+    "spatula",
+    "spoon",
+    "spraybottle",
     "statue",
+    "tennisracket",
+    "tissuebox",
+    "toiletpaper",
+    "toiletpaperroll",
+    "tomato",
     "vase",
     "watch",
+    "wateringcan",
+    "winebottle",
 ];
-const SOFT: &[&str] = &["book", "cellphone", "laptop", "newspaper", "pillow"];
 
-/// Object kinds a receptacle kind accepts (`put X in/on Y`). `None`: unknown kind, accepts all.
-pub fn accepts(receptacle: &str) -> Option<Vec<&'static str>> {
-    let mut v: Vec<&'static str> = Vec::new();
-    let mut add = |xs: &[&'static str]| v.extend_from_slice(xs);
-    match receptacle {
-        "countertop" | "diningtable" => {
-            add(FOOD);
-            add(DISHES);
-            add(COOKWARE);
-            add(UTENSILS);
-            add(CONDIMENTS);
-            add(&[
-                "dishsponge",
-                "soapbottle",
-                "spraybottle",
-                "cellphone",
-                "creditcard",
-            ]);
-            add(&[
-                "keychain",
-                "book",
-                "laptop",
-                "vase",
-                "statue",
-                "candle",
-                "newspaper",
-            ]);
-        }
-        "cabinet" => {
-            add(DISHES);
-            add(COOKWARE);
-            add(CONDIMENTS);
-            add(BATH);
-            add(&["bread", "book", "vase", "statue"]);
-        }
-        // ALFWorld's Drawer takes small things but no mug (the example).
-        "drawer" => {
-            add(UTENSILS);
-            add(SMALL);
-            add(&[
-                "cloth",
-                "dishsponge",
-                "soapbar",
-                "spraybottle",
-                "toiletpaper",
-            ]);
-            add(&["peppershaker", "saltshaker", "candle"]);
-        }
-        "fridge" => {
-            add(FOOD);
-            add(DISHES);
-            add(&["pan", "pot", "winebottle"]);
-        }
-        "microwave" => {
-            add(FOOD);
-            add(DISHES);
-        }
-        "sinkbasin" | "bathtubbasin" => {
-            add(FOOD);
-            add(DISHES);
-            add(COOKWARE);
-            add(UTENSILS);
-            add(&["cloth", "dishsponge", "soapbar"]);
-        }
-        "stoveburner" => add(COOKWARE),
-        "coffeemachine" => add(&["mug", "cup"]),
-        "toaster" => {}
-        "garbagecan" => {
-            add(FOOD);
-            add(&[
-                "cd",
-                "cloth",
-                "creditcard",
-                "dishsponge",
-                "newspaper",
-                "pen",
-                "pencil",
-            ]);
-            add(&[
-                "soapbar",
-                "soapbottle",
-                "spraybottle",
-                "tissuebox",
-                "toiletpaper",
-            ]);
-        }
-        "toilet" => add(&[
+/// Object kinds each receptacle kind accepts (`put X in/on Y`): ALFWorld's `VAL_RECEPTACLE_OBJECTS`.
+const ACCEPTS: &[(&str, &[&str])] = &[
+    ("countertop", TABLE_TOP),
+    ("diningtable", TABLE_TOP),
+    ("sidetable", TABLE_TOP),
+    ("coffeetable", TABLE_TOP),
+    (
+        "cabinet",
+        &[
+            "book",
+            "bowl",
+            "box",
             "candle",
+            "cd",
             "cloth",
+            "cup",
+            "dishsponge",
+            "glassbottle",
+            "handtowel",
+            "kettle",
+            "ladle",
+            "mug",
+            "newspaper",
+            "pan",
+            "peppershaker",
+            "plate",
+            "plunger",
+            "pot",
+            "saltshaker",
             "soapbar",
             "soapbottle",
             "spraybottle",
             "tissuebox",
             "toiletpaper",
-        ]),
-        "toiletpaperhanger" => add(&["toiletpaper"]),
-        "towelholder" => add(&["towel"]),
-        "handtowelholder" => add(&["handtowel"]),
-        "bed" | "sofa" | "armchair" => {
-            add(SOFT);
-            add(&["creditcard", "keychain", "remotecontrol", "box"]);
-        }
-        "desk" | "sidetable" | "dresser" | "coffeetable" | "shelf" | "tvstand" => {
-            add(SMALL);
-            add(SOFT);
-            add(&["bowl", "mug", "cup", "plate", "box", "candle", "tissuebox"]);
-            add(&[
-                "desklamp",
-                "floorlamp",
-                "houseplant",
-                "soapbottle",
-                "spraybottle",
-            ]);
-            add(&["saltshaker", "peppershaker", "winebottle"]);
-        }
-        "safe" => add(&[
+            "toiletpaperroll",
+            "vase",
+            "wateringcan",
+            "winebottle",
+        ],
+    ),
+    (
+        "drawer",
+        &[
+            "book",
+            "butterknife",
+            "candle",
+            "cd",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "dishsponge",
+            "fork",
+            "handtowel",
+            "keychain",
+            "knife",
+            "ladle",
+            "newspaper",
+            "pen",
+            "pencil",
+            "peppershaker",
+            "remotecontrol",
+            "saltshaker",
+            "soapbar",
+            "soapbottle",
+            "spatula",
+            "spoon",
+            "spraybottle",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "watch",
+            "wateringcan",
+        ],
+    ),
+    (
+        "fridge",
+        &[
+            "apple",
+            "bowl",
+            "bread",
+            "cup",
+            "egg",
+            "glassbottle",
+            "lettuce",
+            "mug",
+            "pan",
+            "plate",
+            "pot",
+            "potato",
+            "tomato",
+            "winebottle",
+        ],
+    ),
+    (
+        "microwave",
+        &[
+            "apple",
+            "bowl",
+            "bread",
+            "cup",
+            "egg",
+            "glassbottle",
+            "mug",
+            "plate",
+            "potato",
+            "tomato",
+        ],
+    ),
+    (
+        "sinkbasin",
+        &[
+            "apple",
+            "bowl",
+            "butterknife",
+            "cloth",
+            "cup",
+            "dishsponge",
+            "egg",
+            "fork",
+            "glassbottle",
+            "handtowel",
+            "kettle",
+            "knife",
+            "ladle",
+            "lettuce",
+            "mug",
+            "pan",
+            "plate",
+            "pot",
+            "potato",
+            "soapbar",
+            "spatula",
+            "spoon",
+            "tomato",
+        ],
+    ),
+    (
+        "bathtubbasin",
+        &["cloth", "dishsponge", "handtowel", "soapbar"],
+    ),
+    ("stoveburner", &["kettle", "pan", "pot"]),
+    ("coffeemachine", &["mug"]),
+    ("toaster", &[]),
+    (
+        "garbagecan",
+        &[
+            "apple",
+            "bread",
+            "cd",
+            "cloth",
+            "dishsponge",
+            "egg",
+            "handtowel",
+            "lettuce",
+            "newspaper",
+            "papertowel",
+            "pen",
+            "pencil",
+            "potato",
+            "soapbar",
+            "soapbottle",
+            "spraybottle",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "tomato",
+            "winebottle",
+        ],
+    ),
+    (
+        "toilet",
+        &[
+            "candle",
+            "cloth",
+            "dishsponge",
+            "handtowel",
+            "newspaper",
+            "papertowel",
+            "soapbar",
+            "soapbottle",
+            "spraybottle",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+        ],
+    ),
+    ("toiletpaperhanger", &["toiletpaper", "toiletpaperroll"]),
+    ("towelholder", &["towel"]),
+    ("handtowelholder", &["handtowel"]),
+    (
+        "bed",
+        &[
+            "baseballbat",
+            "basketball",
+            "book",
+            "cellphone",
+            "laptop",
+            "newspaper",
+            "pillow",
+            "tennisracket",
+        ],
+    ),
+    (
+        "sofa",
+        &[
+            "basketball",
+            "book",
+            "box",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "keychain",
+            "laptop",
+            "newspaper",
+            "pillow",
+            "remotecontrol",
+        ],
+    ),
+    (
+        "armchair",
+        &[
+            "basketball",
+            "book",
+            "box",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "keychain",
+            "laptop",
+            "newspaper",
+            "pillow",
+            "remotecontrol",
+        ],
+    ),
+    (
+        "ottoman",
+        &[
+            "basketball",
+            "book",
+            "box",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "keychain",
+            "laptop",
+            "newspaper",
+            "pillow",
+            "remotecontrol",
+        ],
+    ),
+    (
+        "desk",
+        &[
+            "alarmclock",
+            "basketball",
+            "book",
+            "bowl",
+            "box",
+            "candle",
+            "cd",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "cup",
+            "glassbottle",
+            "keychain",
+            "laptop",
+            "mug",
+            "newspaper",
+            "pen",
+            "pencil",
+            "plate",
+            "remotecontrol",
+            "soapbottle",
+            "spraybottle",
+            "statue",
+            "tennisracket",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "vase",
+            "watch",
+            "wateringcan",
+            "winebottle",
+        ],
+    ),
+    (
+        "dresser",
+        &[
+            "alarmclock",
+            "basketball",
+            "book",
+            "bowl",
+            "box",
+            "candle",
+            "cd",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "cup",
+            "glassbottle",
+            "keychain",
+            "laptop",
+            "mug",
+            "newspaper",
+            "pen",
+            "pencil",
+            "plate",
+            "remotecontrol",
+            "spraybottle",
+            "statue",
+            "tennisracket",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "vase",
+            "watch",
+            "wateringcan",
+            "winebottle",
+        ],
+    ),
+    (
+        "shelf",
+        &[
+            "alarmclock",
+            "book",
+            "bowl",
+            "box",
+            "candle",
+            "cd",
+            "cellphone",
+            "cloth",
+            "creditcard",
+            "cup",
+            "dishsponge",
+            "glassbottle",
+            "handtowel",
+            "kettle",
+            "keychain",
+            "mug",
+            "newspaper",
+            "papertowel",
+            "pen",
+            "pencil",
+            "peppershaker",
+            "plate",
+            "pot",
+            "remotecontrol",
+            "saltshaker",
+            "soapbar",
+            "soapbottle",
+            "spraybottle",
+            "statue",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "vase",
+            "watch",
+            "wateringcan",
+            "winebottle",
+        ],
+    ),
+    ("tvstand", &["tissuebox"]),
+    (
+        "safe",
+        &[
             "cd",
             "cellphone",
             "creditcard",
@@ -218,19 +501,37 @@ pub fn accepts(receptacle: &str) -> Option<Vec<&'static str>> {
             "statue",
             "vase",
             "watch",
-        ]),
-        "box" => add(&[
-            "cd",
-            "cellphone",
-            "creditcard",
-            "keychain",
-            "pen",
-            "pencil",
-            "watch",
-        ]),
-        _ => return None,
-    }
-    Some(v)
+        ],
+    ),
+    ("laundryhamper", &["cloth"]),
+    (
+        "cart",
+        &[
+            "candle",
+            "cloth",
+            "dishsponge",
+            "handtowel",
+            "mug",
+            "papertowel",
+            "plunger",
+            "soapbar",
+            "soapbottle",
+            "spraybottle",
+            "statue",
+            "tissuebox",
+            "toiletpaper",
+            "toiletpaperroll",
+            "vase",
+        ],
+    ),
+];
+
+/// Object kinds a receptacle kind accepts (`put X in/on Y`). `None`: unknown kind, accepts all.
+pub fn accepts(receptacle: &str) -> Option<Vec<&'static str>> {
+    ACCEPTS
+        .iter()
+        .find(|(r, _)| *r == receptacle)
+        .map(|(_, objects)| objects.to_vec())
 }
 
 /// A room the generator can build: receptacle kinds with how many of each (min, max), and the
@@ -346,7 +647,6 @@ pub const ROOMS: &[RoomKind] = &[
         name: "livingroom",
         receptacles: &[
             ("armchair", 1, 2),
-            ("box", 0, 1),
             ("cabinet", 0, 4),
             ("coffeetable", 1, 1),
             ("drawer", 1, 4),

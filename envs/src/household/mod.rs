@@ -16,6 +16,7 @@
 //!
 //! The game file schema and the differences from ALFWorld are in docs/HOUSEHOLD.md.
 
+pub mod alfworld;
 pub mod data;
 pub mod gen;
 pub mod harness;

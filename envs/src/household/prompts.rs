@@ -43,6 +43,15 @@ impl Demo {
         self.text.push_str(&format!("> {a}\n{}\n", s.observation));
         self.won |= s.won;
     }
+    /// Goes to receptacle `r`; one that stands where the agent already is (a shared location,
+    /// where `go to` answers `Nothing happens.`) is examined instead.
+    fn visit(&mut self, w: &World, r: u16) {
+        if self.env.state().at == Some(w.recep_loc(r)) {
+            self.act(&format!("examine {}", w.recep_name(r)));
+        } else {
+            self.act(&format!("go to {}", w.recep_name(r)));
+        }
+    }
     fn thought(&mut self, t: &str) {
         if self.think {
             self.text.push_str(&format!("> think: {t}\nOK.\n"));
@@ -140,7 +149,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
                 .join(", ")
         ));
         for &r in &order {
-            d.act(&format!("go to {}", w.recep_name(r)));
+            d.visit(w, r);
             if w.recep_openable(r) && !d.env.state().opened[r as usize] {
                 d.act(&format!("open {}", w.recep_name(r)));
             }
@@ -160,7 +169,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
                 "Now I take a {obj} ({oname}). Next, I need to find a {lamp}. A {lamp} is more likely to appear in desk, sidetable, dresser. I can check one by one, starting with {}.",
                 w.recep_name(lr)
             ));
-            d.act(&format!("go to {}", w.recep_name(lr)));
+            d.visit(w, lr);
             d.thought(&format!(
                 "Now I find a {lamp} ({}). Next, I need to use it.",
                 w.obj_name(l)
@@ -175,7 +184,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
                 "Now I take a {obj} ({oname}). Next, I need to go to {} and {v} it.",
                 w.recep_name(ar)
             ));
-            d.act(&format!("go to {}", w.recep_name(ar)));
+            d.visit(w, ar);
             d.act(&format!("{v} {oname} with {}", w.recep_name(ar)));
             done_word = v;
         }
@@ -185,7 +194,7 @@ pub fn demonstrate(w: &Arc<World>, think: bool, detours: usize) -> Option<String
             "Now I {done_word} {nth}{obj} ({oname}). Next, I need to put it in/on {}.",
             w.recep_name(tr)
         ));
-        d.act(&format!("go to {}", w.recep_name(tr)));
+        d.visit(w, tr);
         if w.recep_openable(tr) && !d.env.state().opened[tr as usize] {
             d.act(&format!("open {}", w.recep_name(tr)));
         }

@@ -45,6 +45,11 @@ pub struct ReceptacleSpec {
     /// Starts open (only meaningful for openable kinds).
     #[serde(default, skip_serializing_if = "is_false")]
     pub open: bool,
+    /// `false`: an instance of an openable kind that cannot be opened (ALFWorld's games leave
+    /// out `(openable …)` for some cabinets and drawers: `On the cabinet 4, you see …`).
+    /// Absent: as its kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openable: Option<bool>,
 }
 
 /// An object: `"mug 2"`, in or on receptacle `at`.
@@ -59,7 +64,8 @@ pub struct ObjectSpec {
     pub hot: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub cool: bool,
-    /// A lamp that starts switched on.
+    /// A lamp that starts lit. Cosmetic, as ALFWorld's `isOn`: a look task still needs the
+    /// lamp to be `use`d.
     #[serde(default, skip_serializing_if = "is_false")]
     pub on: bool,
 }
@@ -197,13 +203,18 @@ pub(crate) struct Obj {
     pub cleanable: bool,
     pub heatable: bool,
     pub coolable: bool,
+    /// A mug, cup, bowl, pan, plate, pot or box (ALFWorld's `isReceptacleObject`).
+    pub receptacle_object: bool,
 }
 
 /// Object flags.
 pub const CLEAN: u8 = 1;
 pub const HOT: u8 = 2;
 pub const COOL: u8 = 4;
+/// A lamp that is lit (`on` in a game file; flipped by `use`). Cosmetic, as ALFWorld's `isOn`.
 pub const ON: u8 = 8;
+/// A lamp that was `use`d (ALFWorld's `isToggled`): what examine and the lamp goal read.
+pub const TOGGLED: u8 = 16;
 
 /// Marks an object held by the agent in [`State::obj_in`].
 pub const HELD: u16 = u16::MAX;
@@ -283,11 +294,18 @@ impl World {
                 game.name,
                 r.name
             );
+            let kind_openable = data::contains(data::OPENABLE, kind);
+            ensure!(
+                r.openable != Some(true) || kind_openable,
+                "game `{}`: receptacle `{}` is marked openable, but a {kind} has no door",
+                game.name,
+                r.name
+            );
             receps.push(Recep {
                 name: r.name.clone(),
                 kind: kind.to_string(),
                 loc: r.loc,
-                openable: data::contains(data::OPENABLE, kind),
+                openable: r.openable.unwrap_or(kind_openable),
                 accepts: data::accepts(kind),
             });
         }
@@ -332,6 +350,7 @@ impl World {
                 cleanable: data::contains(data::CLEANABLE, kind),
                 heatable: data::contains(data::HEATABLE, kind),
                 coolable: data::contains(data::COOLABLE, kind),
+                receptacle_object: data::contains(data::RECEPTACLE_OBJECTS, kind),
             });
             obj_in.push(r);
             flags.push(
@@ -684,34 +703,13 @@ impl World {
                 let _ = write!(out, "You cool the {} using the {}.", on(o), rn(r));
             }
             Cmd::Use(o) => {
-                s.flags[o as usize] |= ON;
+                // ALFWorld's ToggleObject adds isToggled and flips isOn; its feedback is read
+                // after the effects, so it always says "turn on".
+                s.flags[o as usize] = (s.flags[o as usize] ^ ON) | TOGGLED;
                 let _ = write!(out, "You turn on the {}.", on(o));
             }
             Cmd::ExamineR(r) => self.recep_text(s, r, out),
-            Cmd::ExamineO(o) => {
-                let f = s.flags[o as usize];
-                let ob = &self.objs[o as usize];
-                if ob.toggle {
-                    let st = if f & ON != 0 { "on" } else { "off" };
-                    let _ = write!(out, "This {} is {st}.", ob.name);
-                } else {
-                    let mut adj: Vec<&str> = Vec::new();
-                    if f & HOT != 0 {
-                        adj.push("hot");
-                    }
-                    if f & COOL != 0 {
-                        adj.push("cold");
-                    }
-                    if f & CLEAN != 0 {
-                        adj.push("clean");
-                    }
-                    if adj.is_empty() {
-                        let _ = write!(out, "There's nothing special about {}.", ob.name);
-                    } else {
-                        let _ = write!(out, "This is a {} {}.", adj.join(" and "), ob.name);
-                    }
-                }
-            }
+            Cmd::ExamineO(o) => self.examine_text(s, o, out),
             Cmd::Inventory => match s.held {
                 Some(o) => {
                     let _ = write!(out, "You are carrying: a {}.", on(o));
@@ -740,6 +738,38 @@ impl World {
         }
     }
 
+    /// What `examine` says of an object: the first rule of alfred.twl2's
+    /// `examineObject.feedback` (≤ 0.3) that holds, in its order: a receptacle-object is
+    /// "normal" whatever its state (hone has no nesting, so nothing is in it); hot and clean,
+    /// cool and clean, hot, clean, cold; a `use`d lamp is on (the "off" rule needs a
+    /// `not_istoggled` fact no game has, so an unused lamp falls through); the default.
+    fn examine_text(&self, s: &State, o: u16, out: &mut String) {
+        let f = s.flags[o as usize];
+        let ob = &self.objs[o as usize];
+        let has = |flag: u8| f & flag != 0;
+        let adj = if ob.receptacle_object {
+            let _ = write!(out, "This is a normal {}. In it, you see nothing.", ob.name);
+            return;
+        } else if has(HOT) && has(CLEAN) {
+            "hot and clean"
+        } else if has(COOL) && has(CLEAN) {
+            "cool and clean"
+        } else if has(HOT) {
+            "hot"
+        } else if has(CLEAN) {
+            "clean"
+        } else if has(COOL) {
+            "cold"
+        } else if ob.toggle && has(TOGGLED) {
+            let _ = write!(out, "This {} is on.", ob.name);
+            return;
+        } else {
+            let _ = write!(out, "There's nothing special about {}.", ob.name);
+            return;
+        };
+        let _ = write!(out, "This is a {adj} {}.", ob.name);
+    }
+
     /// Whether the task is solved in `s` (ALFWorld checks this after every step).
     pub fn goal_met(&self, s: &State) -> bool {
         let t = &self.game.task;
@@ -758,7 +788,7 @@ impl World {
                 return holding
                     && (0..self.objs.len()).any(|l| {
                         Some(self.objs[l].kind.as_str()) == t.lamp.as_deref()
-                            && s.flags[l] & ON != 0
+                            && s.flags[l] & TOGGLED != 0
                             && s.obj_in[l] != HELD
                             && self.at_r(s, s.obj_in[l])
                     });
