@@ -22,6 +22,11 @@ pub struct BenchLlmArgs {
     /// Tokens per sample.
     #[arg(long, default_value_t = 64)]
     pub sample_tokens: u32,
+    /// Measure only what CPU contention does: a 32-token reply quiet and beside one busy
+    /// process pinned to a core, and two loaded instances decoding at once against one, with
+    /// hone's adaptive threads and with a fixed thread count.
+    #[arg(long)]
+    pub contended: bool,
 }
 
 /// A deterministic ~100-token observation for turn `i`.
@@ -94,6 +99,176 @@ fn row(name: &str, a: String, b: String, ratio: String, target: &str) {
     println!("{name:<44} {a:>14} {b:>14} {ratio:>9}  {target}");
 }
 
+/// A busy process pinned to the last core (`taskset`), killed when dropped.
+struct Hog(std::process::Child);
+
+impl Hog {
+    fn start() -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let child = std::process::Command::new("taskset")
+            .args([
+                "-c",
+                &(cores - 1).to_string(),
+                "sh",
+                "-c",
+                "while :; do :; done",
+            ])
+            .spawn()
+            .or_else(|_| {
+                std::process::Command::new("sh")
+                    .args(["-c", "while :; do :; done"])
+                    .spawn()
+            })?;
+        // Let the load sampler see it.
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        Ok(Hog(child))
+    }
+}
+
+impl Drop for Hog {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Milliseconds per generated token of a greedy reply of `tokens` tokens (best of `tries`).
+async fn reply_ms(model: &LlamaCpp, tokens: u32, tries: usize) -> anyhow::Result<f64> {
+    let mut best = f64::INFINITY;
+    for i in 0..tries {
+        let r = model
+            .chat(
+                ChatRequest::user(format!(
+                    "{} Describe the room in detail ({i}).",
+                    observation(i)
+                ))
+                .temperature(0.0)
+                .max_tokens(tokens),
+            )
+            .await?;
+        let per = r.timings.total_ms / f64::from(r.usage.completion_tokens.max(1));
+        best = best.min(per);
+    }
+    Ok(best)
+}
+
+/// Generated tokens per second of `models` decoding 64 tokens each, all at once.
+async fn concurrent_tps(models: &[LlamaCpp]) -> anyhow::Result<f64> {
+    let t0 = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, m) in models.iter().cloned().enumerate() {
+        set.spawn(async move {
+            let r = m
+                .chat(
+                    ChatRequest::user(format!("{} Tell a long story ({i}).", observation(i)))
+                        .temperature(0.0)
+                        .max_tokens(96),
+                )
+                .await?;
+            anyhow::Ok(r.usage.completion_tokens)
+        });
+    }
+    let mut tokens = 0u32;
+    while let Some(r) = set.join_next().await {
+        tokens += r??;
+    }
+    Ok(f64::from(tokens) / t0.elapsed().as_secs_f64())
+}
+
+/// `hone bench llm --contended`.
+async fn contended(cfg: hone_core::llm::LlamaCppConfig, path: &str) -> anyhow::Result<()> {
+    println!(
+        "hone bench llm --contended — model {path}, {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+    row("", "adaptive".into(), "fixed".into(), "".into(), "target");
+    let mut quiet_per = Vec::new();
+    for adaptive in [true, false] {
+        let m = LlamaCpp::load(cfg.clone().adaptive_threads(adaptive))?;
+        let quiet = reply_ms(&m, 32, 3).await?;
+        quiet_per.push(quiet);
+        drop(m);
+    }
+    row(
+        "32-token reply, quiet: ms/token",
+        format!("{:.1}", quiet_per[0]),
+        format!("{:.1}", quiet_per[1]),
+        "".into(),
+        "",
+    );
+    let mut busy_per = Vec::new();
+    {
+        let hog = Hog::start()?;
+        for (adaptive, tokens, tries) in [(true, 32, 3), (false, 8, 1)] {
+            let m = LlamaCpp::load(cfg.clone().adaptive_threads(adaptive))?;
+            // The fixed-thread case can collapse by 100x: 8 tokens are enough to show it.
+            busy_per.push(reply_ms(&m, tokens, tries).await?);
+            drop(m);
+        }
+        println!(
+            "  (other processes' load while busy: {:.2} cores)",
+            hone_core::llm::contention::other_load()
+        );
+        drop(hog);
+        // Let the load sampler see the machine quiet again.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    row(
+        "beside a busy pinned process: ms/token",
+        format!("{:.1}", busy_per[0]),
+        format!("{:.1}", busy_per[1]),
+        "".into(),
+        "",
+    );
+    row(
+        "  slowdown vs quiet (adaptive | fixed)",
+        format!("{:.2}x", busy_per[0] / quiet_per[0]),
+        format!("{:.2}x", busy_per[1] / quiet_per[1]),
+        "".into(),
+        "adaptive <= 2.5x",
+    );
+    // Medians of three alternating rounds: this machine's speed wanders by a quarter.
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let mut two = Vec::new();
+    for adaptive in [true, false] {
+        let c = cfg.clone().adaptive_threads(adaptive);
+        let one = LlamaCpp::load(c.clone())?;
+        let other = LlamaCpp::load(c)?;
+        let (mut alone, mut both) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
+            alone.push(concurrent_tps(std::slice::from_ref(&one)).await?);
+            both.push(concurrent_tps(&[one.clone(), other.clone()]).await?);
+        }
+        two.push((median(alone), median(both)));
+    }
+    row(
+        "one instance decoding alone: tok/s",
+        format!("{:.1}", two[0].0),
+        format!("{:.1}", two[1].0),
+        "".into(),
+        "",
+    );
+    row(
+        "two instances at once: total tok/s",
+        format!("{:.1}", two[0].1),
+        format!("{:.1}", two[1].1),
+        "".into(),
+        "",
+    );
+    row(
+        "  two together / one alone (adaptive | fixed)",
+        format!("{:.2}x", two[0].1 / two[0].0),
+        format!("{:.2}x", two[1].1 / two[1].0),
+        "".into(),
+        "adaptive >= 0.8x",
+    );
+    Ok(())
+}
+
 pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
     let cfg = a.model.llama_config()?;
     // The file name only: figures get pasted into docs, which must not name local paths.
@@ -101,6 +276,9 @@ pub async fn run(a: BenchLlmArgs) -> anyhow::Result<()> {
         || cfg.model_path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
     );
+    if a.contended {
+        return contended(cfg, &path).await;
+    }
     // One model instance alive at a time: two loaded instances in one process slow each
     // other's decoding (measured ~3x), which would distort every comparison below.
     let load = |reuse: bool| LlamaCpp::load(cfg.clone().prefix_reuse(reuse));

@@ -7,7 +7,15 @@ use anyhow::Context;
 use hone_core::env::Environment;
 use hone_core::eval::{load_dir, parse_shard, Eval, Manifest};
 use hone_core::report::RunReport;
-use hone_core::{ReflectionVariant, Store};
+use hone_core::{ReflectionVariant, RepeatPolicy, Store, ThoughtPolicy};
+
+hone_core::named_enum! {
+    /// What the loop guards do.
+    pub enum OnLoop {
+        Stop = "stop",
+        Redirect = "redirect",
+    }
+}
 use hone_envs::household::harness::{self, Agent, AgentOptions, HouseholdHarness};
 use hone_envs::household::{gen, oracle, Game, HouseholdEnv, Split, TaskType, World};
 use std::io::{BufRead, Write};
@@ -46,9 +54,22 @@ pub struct EvalArgs {
     /// Agent lines per episode (ReAct's harness: 49; the environment ends at 50 steps).
     #[arg(long, default_value_t = 49)]
     pub max_steps: usize,
-    /// End an episode when the same line comes this many times in a row (0: never).
+    /// Catch the same line this many times in a row (0: never).
     #[arg(long, default_value_t = 3)]
     pub repeat_limit: usize,
+    /// Catch cycles: a stretch of up to N steps said twice with nothing changing (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub cycle_guard: usize,
+    /// At a repeat or cycle: stop the episode, or tell the model and go on.
+    #[arg(long, value_enum, default_value_t = OnLoop::Stop)]
+    pub on_loop: OnLoop,
+    /// At most K thoughts in a row, then the next line must be an action (constrained: the
+    /// grammar drops `think:`; free: the model is told). Unset: as many as it likes.
+    #[arg(long, conflicts_with = "alternate")]
+    pub max_thoughts: Option<usize>,
+    /// ReAct's strict alternation: a thought, then an action, then a thought…
+    #[arg(long)]
+    pub alternate: bool,
     /// Soft self-consistency per step: draw N candidate lines in one batched request and keep
     /// the likeliest (Wang et al. 2024). 1: off (greedy, as in the papers).
     #[arg(long, default_value_t = 1)]
@@ -87,6 +108,16 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         constrain: a.constrain,
         max_steps: a.max_steps,
         repeat_limit: a.repeat_limit,
+        cycle_guard: a.cycle_guard,
+        on_loop: match a.on_loop {
+            OnLoop::Stop => RepeatPolicy::Stop,
+            OnLoop::Redirect => RepeatPolicy::Redirect,
+        },
+        thoughts: match (a.alternate, a.max_thoughts) {
+            (true, _) => ThoughtPolicy::Alternate,
+            (false, Some(k)) => ThoughtPolicy::AtMost(k),
+            (false, None) => ThoughtPolicy::Unlimited,
+        },
         action_samples: a.action_samples,
         sample_temperature: a.sample_temperature,
     };

@@ -66,7 +66,7 @@ pub fn fetch(e: &models::Entry) -> anyhow::Result<PathBuf> {
             bar.inc(bytes)
         }
         FetchEvent::PartCorrupt { index } => {
-            bar.println(format!("part {} was damaged: fetching it again", index + 1))
+            bar.suspend(|| eprintln!("part {} was damaged: fetching it again", index + 1))
         }
         FetchEvent::Assembling => bar.set_message(format!("{} (assembling)", e.name)),
     };

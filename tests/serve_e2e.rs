@@ -281,3 +281,120 @@ async fn unreachable_server_is_a_clear_error() {
     assert!(matches!(e, LlmError::Unreachable { .. }), "{e}");
     assert!(e.to_string().contains(&format!("127.0.0.1:{port}")), "{e}");
 }
+
+/// The requests the `openai` Python package sends (recorded in tests/fixtures), replayed
+/// against `hone serve` with the real default model.
+fn recorded(case: &str) -> Vec<serde_json::Value> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/openai-python-requests.json");
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    all["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["case"] == case)
+        .map(|r| r["body"].clone())
+        .collect()
+}
+
+async fn send(url: &str, mut body: serde_json::Value) -> (u16, String, String) {
+    body["max_tokens"] = json!(48);
+    let r = reqwest::Client::new()
+        .post(format!("{url}/chat/completions"))
+        .header("Accept", "application/json") // what the SDK sends, streaming or not
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or("").to_string())
+        .unwrap_or_default();
+    (status, ctype, r.text().await.unwrap())
+}
+
+fn sse(body: &str) -> Vec<serde_json::Value> {
+    let data: Vec<&str> = body
+        .split("\n\n")
+        .filter_map(|e| e.strip_prefix("data: "))
+        .collect();
+    assert_eq!(data.last(), Some(&"[DONE]"), "{body}");
+    data[..data.len() - 1]
+        .iter()
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn openai_sdk_requests_stream_and_call_functions_on_the_real_model() {
+    let server = start_hone_serve();
+    let url = &server.url;
+
+    // A streamed reply, with and without the usage chunk.
+    for case in ["stream", "stream_include_usage"] {
+        let (status, ctype, body) = send(url, recorded(case).remove(0)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(ctype.starts_with("text/event-stream"), "{ctype}");
+        let chunks = sse(&body);
+        assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["choices"].get(0))
+            .filter_map(|c| c["delta"]["content"].as_str())
+            .collect();
+        assert!(!text.trim().is_empty(), "{body}");
+        assert!(chunks.len() > 3, "token by token, not one piece: {body}");
+        let with_usage = chunks.iter().filter(|c| c.get("usage").is_some()).count();
+        assert_eq!(
+            with_usage,
+            usize::from(case == "stream_include_usage"),
+            "{body}"
+        );
+    }
+
+    // A forced function call: the arguments are JSON that fits the tool's schema.
+    for case in ["tools_required_no_parallel", "tools_named"] {
+        let (status, _, body) = send(url, recorded(case).remove(0)).await;
+        assert_eq!(status, 200, "{case}: {body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let choice = &v["choices"][0];
+        assert_eq!(choice["finish_reason"], "tool_calls", "{body}");
+        let calls = choice["message"]["tool_calls"].as_array().unwrap();
+        assert_eq!(calls.len(), 1, "no parallel calls: {body}");
+        assert_eq!(calls[0]["function"]["name"], "get_weather");
+        let args: serde_json::Value =
+            serde_json::from_str(calls[0]["function"]["arguments"].as_str().unwrap()).unwrap();
+        assert!(args["city"].is_string(), "{args}");
+    }
+
+    // Tools offered, streamed through the SDK's stream helper: a call or an answer, well formed.
+    let (status, _, body) = send(url, recorded("tools_stream_helper").remove(0)).await;
+    assert_eq!(status, 200, "{body}");
+    let chunks = sse(&body);
+    let finish = chunks
+        .iter()
+        .filter_map(|c| c["choices"].get(0))
+        .find_map(|c| c["finish_reason"].as_str())
+        .unwrap()
+        .to_string();
+    if finish == "tool_calls" {
+        let header = chunks
+            .iter()
+            .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].get(0))
+            .next()
+            .unwrap()
+            .clone();
+        assert_eq!(header["type"], "function");
+        assert_eq!(header["index"], 0);
+    }
+
+    // The follow-up with the tool's result, exactly as the SDK sends it back.
+    let follow = recorded("follow_up_with_tool_result").remove(1);
+    let (status, _, body) = send(url, follow).await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(v["choices"][0]["message"].is_object(), "{body}");
+}

@@ -14,6 +14,7 @@
 //! ends the episode or redirects the model; step, token and time budgets end it cleanly.
 
 use crate::env::{Environment, Step, TaskSpec};
+use crate::guard::{Caught, LoopGuard, ThoughtPolicy};
 use crate::llm::{ChatModel, ChatRequest, LlmError, Message, Sampling, Usage};
 use crate::tool::{Finish, Tool, ToolRegistry};
 use crate::trajectory::{Action, Episode, StepRecord, StopReason};
@@ -53,6 +54,9 @@ pub struct ReactAgent {
     max_time: Option<Duration>,
     repeat_limit: usize,
     repeat_policy: RepeatPolicy,
+    /// Longest cycle the loop guard looks for (0: off).
+    cycle_window: usize,
+    thoughts: ThoughtPolicy,
     sampling: Sampling,
     /// Per-step self-consistency: (samples, temperature).
     action_samples: Option<(u32, f32)>,
@@ -87,6 +91,8 @@ impl ReactAgent {
                 max_time: None,
                 repeat_limit: 3,
                 repeat_policy: RepeatPolicy::Stop,
+                cycle_window: 0,
+                thoughts: ThoughtPolicy::Unlimited,
                 sampling: Sampling {
                     temperature: 0.0,
                     max_tokens: 96,
@@ -151,10 +157,22 @@ impl ReactAgentBuilder {
         self.agent.max_time = Some(d);
         self
     }
-    /// Identical consecutive actions tolerated before the repeat policy applies (>= 2).
+    /// Identical consecutive lines tolerated before the loop policy applies (>= 2); the
+    /// policy (stop, or tell the model) applies to the cycle guard too.
     pub fn repeat_limit(mut self, n: usize, policy: RepeatPolicy) -> Self {
         self.agent.repeat_limit = n.max(2);
         self.agent.repeat_policy = policy;
+        self
+    }
+    /// Catch cycles of up to `max_period` steps repeated with nothing changing (A, B, A, B …;
+    /// see [`crate::guard`]). 0 turns the cycle guard off.
+    pub fn cycle_guard(mut self, max_period: usize) -> Self {
+        self.agent.cycle_window = max_period;
+        self
+    }
+    /// How much the model may think before it must act (text mode).
+    pub fn thoughts(mut self, policy: ThoughtPolicy) -> Self {
+        self.agent.thoughts = policy;
         self
     }
     pub fn sampling(mut self, s: Sampling) -> Self {
@@ -212,8 +230,9 @@ struct Run<'a> {
     messages: Vec<Message>,
     episode: Episode,
     started: Instant,
-    last_action: Option<String>,
-    streak: usize,
+    guard: LoopGuard,
+    /// `think:` lines in a row just before now.
+    thought_streak: usize,
 }
 
 impl<'a> Run<'a> {
@@ -228,8 +247,32 @@ impl<'a> Run<'a> {
             messages,
             episode: Episode::new(task.clone(), agent.model.name()),
             started: Instant::now(),
-            last_action: None,
-            streak: 0,
+            guard: LoopGuard::new(agent.repeat_limit, agent.cycle_window),
+            thought_streak: 0,
+        }
+    }
+
+    /// Counts an event in the episode's counters (shown in reports).
+    fn count(&mut self, metric: &str) {
+        *self.episode.metrics.entry(metric.to_string()).or_default() += 1.0;
+    }
+
+    /// Passes a step through the loop guards: the observation (with the guard's message under
+    /// the redirect policy) and whether the episode must stop, and why.
+    fn guarded(&mut self, line: &str, observation: String) -> (String, Option<StopReason>) {
+        let Some(caught) = self.guard.observe(line, &observation) else {
+            return (observation, None);
+        };
+        self.count(caught.metric());
+        match self.agent.repeat_policy {
+            RepeatPolicy::Redirect => (format!("{observation}\n{}", caught.message()), None),
+            RepeatPolicy::Stop => {
+                let why = match caught {
+                    Caught::Repeat(_) => StopReason::Repeated,
+                    Caught::Cycle(_) => StopReason::Cycle,
+                };
+                (observation, Some(why))
+            }
         }
     }
 
@@ -241,22 +284,6 @@ impl<'a> Run<'a> {
                 .agent
                 .max_time
                 .is_some_and(|t| self.started.elapsed() >= t)
-    }
-
-    /// Tracks repeats; returns true when the policy says stop.
-    fn note_action(&mut self, key: &str) -> Option<String> {
-        if self.last_action.as_deref() == Some(key) {
-            self.streak += 1;
-        } else {
-            self.last_action = Some(key.to_string());
-            self.streak = 1;
-        }
-        (self.streak >= self.agent.repeat_limit).then(|| {
-            format!(
-                "You have repeated the same action {} times in a row. Try something different.",
-                self.streak
-            )
-        })
     }
 
     async fn ask(
@@ -365,11 +392,18 @@ fn opening(examples: &[String], memory: &[String], task_text: &str) -> String {
 
 /// Grammar for one text-mode line: a thought or one of the admissible actions.
 pub fn text_action_grammar(actions: &[String]) -> String {
-    let mut alts: Vec<String> = actions
-        .iter()
-        .map(|a| crate::llm::grammar::literal(a))
-        .collect();
-    alts.push("\"think: \" [^\\n]{1,300}".to_string());
+    line_grammar(actions, true, true)
+}
+
+/// Grammar for one text-mode line: one of `actions` (when `act`), or a thought (when `think`).
+pub fn line_grammar(actions: &[String], think: bool, act: bool) -> String {
+    let mut alts: Vec<String> = Vec::new();
+    if act {
+        alts.extend(actions.iter().map(|a| crate::llm::grammar::literal(a)));
+    }
+    if think || alts.is_empty() {
+        alts.push("\"think: \" [^\\n]{1,300}".to_string());
+    }
     format!("root ::= {}\n", alts.join(" | "))
 }
 
@@ -430,17 +464,6 @@ fn parse_tool_call(raw: &str) -> Result<ToolCall, String> {
 }
 
 impl ReactAgent {
-    /// Under the redirect policy, the repeat warning rides on the observation (and so is
-    /// recorded in the trajectory).
-    fn with_warning(&self, observation: String, warn: &Option<String>) -> String {
-        match warn {
-            Some(w) if self.repeat_policy == RepeatPolicy::Redirect => {
-                format!("{observation}\n{w}")
-            }
-            _ => observation,
-        }
-    }
-
     pub fn model(&self) -> &Arc<dyn ChatModel> {
         &self.model
     }
@@ -483,12 +506,22 @@ impl ReactAgent {
             if run.over_budget() {
                 return Ok(run.finish(StopReason::Budget));
             }
-            let constraint = match (self.constrain, env.admissible_actions()) {
-                (true, Some(acts)) => {
-                    Some(crate::llm::Constraint::Grammar(text_action_grammar(&acts)))
-                }
-                _ => None,
-            };
+            let may_think = self.thoughts.may_think(run.thought_streak);
+            let must_think = self
+                .thoughts
+                .must_think(run.thought_streak, run.episode.steps.len());
+            let constraint =
+                match (self.constrain, env.admissible_actions()) {
+                    (true, Some(acts)) => Some(crate::llm::Constraint::Grammar(line_grammar(
+                        &acts,
+                        may_think,
+                        !must_think,
+                    ))),
+                    (true, None) if must_think => Some(crate::llm::Constraint::Grammar(
+                        line_grammar(&[], true, false),
+                    )),
+                    _ => None,
+                };
             let reply = match run.ask(constraint, &["\n"]).await {
                 Ok(r) => r,
                 Err(e) => return Ok(run.model_failed(e)),
@@ -508,11 +541,32 @@ impl ReactAgent {
             let (action, key, step) = match action {
                 TextAction::Think(t) => {
                     let key = format!("think: {t}");
-                    let step = env.think(&t).unwrap_or_else(|| Step::obs("OK."));
+                    let mut step = env.think(&t).unwrap_or_else(|| Step::obs("OK."));
+                    if may_think {
+                        run.thought_streak += 1;
+                    } else {
+                        // Thinking where an action is due: the line still counts as a step.
+                        run.count("think_limit");
+                        step.observation = self.thoughts.act_now();
+                    }
                     (Action::Think(t), key, step)
                 }
+                TextAction::Act(_) if must_think => {
+                    run.count("think_first");
+                    let msg = ThoughtPolicy::think_now().to_string();
+                    run.record(
+                        reply,
+                        Action::Invalid { error: msg.clone() },
+                        msg,
+                        Outcome::NONE,
+                    );
+                    continue;
+                }
                 TextAction::Act(a) => match env.step(&a).await {
-                    Ok(step) => (Action::Act(a.clone()), a, step),
+                    Ok(step) => {
+                        run.thought_streak = 0;
+                        (Action::Act(a.clone()), a, step)
+                    }
                     Err(e) => {
                         return Ok(run.failed(
                             StopReason::EnvError,
@@ -521,12 +575,12 @@ impl ReactAgent {
                     }
                 },
             };
-            let warn = run.note_action(&key);
             let (done, won) = (step.done, step.won);
+            let (observation, stop) = run.guarded(&key, step.observation);
             run.record(
                 reply,
                 action,
-                self.with_warning(step.observation, &warn),
+                observation,
                 Outcome {
                     reward: step.reward,
                     done,
@@ -537,8 +591,8 @@ impl ReactAgent {
                 run.episode.won = won;
                 return Ok(run.finish(StopReason::Done));
             }
-            if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
-                return Ok(run.finish(StopReason::Repeated));
+            if let Some(why) = stop {
+                return Ok(run.finish(why));
             }
         }
         Ok(run.finish(StopReason::MaxSteps))
@@ -591,7 +645,6 @@ impl ReactAgent {
                 args,
             } = call;
             let key = format!("{name} {args}");
-            let warn = run.note_action(&key);
             let out = self.tools.call(&name, args.clone()).await;
             let finished = name == "finish" && !out.is_error;
             let observation = if out.is_error {
@@ -599,7 +652,7 @@ impl ReactAgent {
             } else {
                 out.content.clone()
             };
-            let observation = self.with_warning(observation, &warn);
+            let (observation, stop) = run.guarded(&key, observation);
             run.record(
                 reply,
                 Action::Tool {
@@ -618,8 +671,8 @@ impl ReactAgent {
                 run.episode.answer = Some(out.content);
                 return Ok(run.finish(StopReason::Done));
             }
-            if warn.is_some() && self.repeat_policy == RepeatPolicy::Stop {
-                return Ok(run.finish(StopReason::Repeated));
+            if let Some(why) = stop {
+                return Ok(run.finish(why));
             }
         }
         Ok(run.finish(StopReason::MaxSteps))
@@ -765,6 +818,146 @@ mod tests {
         assert!(ep.steps[1]
             .observation
             .ends_with("Try something different."));
+    }
+
+    fn grammar_of(r: &ChatRequest) -> String {
+        match &r.constraint {
+            Some(crate::llm::Constraint::Grammar(g)) => g.clone(),
+            other => panic!("no grammar: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn scripted_think_limit_in_free_text_redirects_to_an_action() {
+        let m = Arc::new(Scripted::new([
+            "think: the key is on the table",
+            "think: I should go there",
+            "go to table 1",
+            "take key 1 from table 1",
+            "go to door 1",
+            "open door 1",
+        ]));
+        let a = ReactAgent::builder_arc(m.clone())
+            .thoughts(ThoughtPolicy::AtMost(1))
+            .build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert!(ep.won);
+        assert_eq!(ep.steps[0].observation, "OK.");
+        assert!(
+            ep.steps[1]
+                .observation
+                .contains("thought 1 times in a row. Now act"),
+            "{}",
+            ep.steps[1].observation
+        );
+        assert_eq!(ep.metrics["think_limit"], 1.0);
+        assert!(m.requests().iter().all(|r| r.constraint.is_none()));
+    }
+
+    #[tokio::test]
+    async fn scripted_think_limit_constrained_drops_thoughts_from_the_grammar() {
+        let m = Arc::new(Scripted::new([
+            "think: the key is on the table",
+            "go to table 1",
+            "think: take it",
+            "take key 1 from table 1",
+        ]));
+        let a = ReactAgent::builder_arc(m.clone())
+            .constrain(true)
+            .max_steps(4)
+            .thoughts(ThoughtPolicy::AtMost(1))
+            .build();
+        a.run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        let g: Vec<bool> = m
+            .requests()
+            .iter()
+            .map(|r| grammar_of(r).contains("think: "))
+            .collect();
+        assert_eq!(
+            g,
+            [true, false, true, false],
+            "a thought is allowed only after an action"
+        );
+        // Act: no thoughts at all; alternation: after an action, only a thought.
+        let m = Arc::new(Scripted::new([
+            "go to table 1",
+            "think: now the key",
+            "take key 1 from table 1",
+        ]));
+        let act = ReactAgent::builder_arc(m.clone())
+            .constrain(true)
+            .max_steps(1)
+            .thoughts(ThoughtPolicy::AtMost(0))
+            .build();
+        act.run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert!(!grammar_of(&m.requests()[0]).contains("think: "));
+        let m = Arc::new(Scripted::new([
+            "go to table 1",
+            "think: now the key",
+            "take key 1 from table 1",
+        ]));
+        let alt = ReactAgent::builder_arc(m.clone())
+            .constrain(true)
+            .max_steps(3)
+            .thoughts(ThoughtPolicy::Alternate)
+            .build();
+        alt.run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        let reqs = m.requests();
+        assert_eq!(grammar_of(&reqs[1]), "root ::= \"think: \" [^\\n]{1,300}\n");
+        assert!(!grammar_of(&reqs[2]).contains("think: "));
+    }
+
+    #[tokio::test]
+    async fn scripted_cycles_stop_or_redirect() {
+        let wander = [
+            "go to table 1",
+            "go to door 1",
+            "go to table 1",
+            "go to door 1",
+            "go to table 1",
+        ];
+        let m = Arc::new(Scripted::new(wander));
+        let a = ReactAgent::builder_arc(m).cycle_guard(4).build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::Cycle);
+        assert_eq!(ep.steps.len(), 4);
+        assert_eq!(ep.metrics["guard_cycle"], 1.0);
+        let m = Arc::new(Scripted::new(wander));
+        let a = ReactAgent::builder_arc(m)
+            .cycle_guard(4)
+            .repeat_limit(3, RepeatPolicy::Redirect)
+            .max_steps(5)
+            .build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::MaxSteps);
+        assert!(ep.steps[3]
+            .observation
+            .ends_with("Try something you have not tried yet."));
+        // Without the guard the same wandering runs to the step limit unremarked.
+        let m = Arc::new(Scripted::new(wander));
+        let ep = ReactAgent::builder_arc(m)
+            .max_steps(5)
+            .build()
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::MaxSteps);
+        assert!(ep.metrics.is_empty());
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@ pub mod assets;
 pub mod env;
 #[cfg(feature = "store")]
 pub mod eval;
+pub mod guard;
 pub mod llm;
 pub mod models;
 pub mod named;
@@ -37,6 +38,7 @@ pub mod trajectory;
 
 pub use agent::{ActionMode, ReactAgent, RepeatPolicy};
 pub use env::{Environment, Step, TaskSpec};
+pub use guard::ThoughtPolicy;
 pub use llm::{ChatModel, ChatRequest, ChatResponse, Message, Role};
 #[cfg(feature = "store")]
 pub use reflexion::{ReflectionVariant, Reflexion};

@@ -177,6 +177,8 @@ pub fn fetch(entry: &Entry, on: &dyn Fn(FetchEvent)) -> anyhow::Result<PathBuf> 
     // Seed the hash cache so the next check does not read the whole file again.
     assets::sha256_file(&path)?;
     let _ = std::fs::remove_dir_all(&dir);
+    // `.parts` itself goes once no other model's parts are waiting in it.
+    let _ = dir.parent().map(std::fs::remove_dir);
     Ok(path)
 }
 

@@ -63,6 +63,8 @@ pub enum StopReason {
     MaxSteps,
     /// The same action too many times in a row.
     Repeated,
+    /// A stretch of steps repeated with nothing changing (see `guard`).
+    Cycle,
     /// The token or time budget ran out.
     Budget,
     /// The model backend failed (a server error after retries, a crashed worker); the
@@ -89,6 +91,7 @@ impl StopReason {
             Self::Done => "done",
             Self::MaxSteps => "max_steps",
             Self::Repeated => "repeated",
+            Self::Cycle => "cycle",
             Self::Budget => "budget",
             Self::ModelError => "model_error",
             Self::ContextOverflow => "context_overflow",

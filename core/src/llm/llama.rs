@@ -56,6 +56,9 @@ pub struct LlamaCppConfig {
     pub n_gpu_layers: Option<u32>,
     /// Reuse the KV cache of earlier calls (disable only to measure what it saves).
     pub prefix_reuse: bool,
+    /// Drop to one thread while other processes keep the cores busy or other instances of this
+    /// process are generating (see [`contention`]); off: always `n_threads`.
+    pub adaptive_threads: bool,
 }
 
 impl LlamaCppConfig {
@@ -69,6 +72,7 @@ impl LlamaCppConfig {
             n_threads: None,
             n_gpu_layers: None,
             prefix_reuse: true,
+            adaptive_threads: true,
         }
     }
     pub fn n_ctx(mut self, n: u32) -> Self {
@@ -95,6 +99,168 @@ impl LlamaCppConfig {
         self.prefix_reuse = on;
         self
     }
+    pub fn adaptive_threads(mut self, on: bool) -> Self {
+        self.adaptive_threads = on;
+        self
+    }
+}
+
+/// Keeping llama.cpp fast when it does not have the cores to itself.
+///
+/// ggml's CPU backend waits at a barrier after every graph node, several hundred times per
+/// token, and every thread must arrive before any goes on. With the `openmp` build the waiting
+/// threads spin (libgomp's default) while the thread they wait for sits behind another
+/// process on a busy core, so each barrier costs a scheduler slice: measured here, a 13-token
+/// reply took 41.6 s with 2 threads beside one busy process and 0.35 s with 1 thread; two
+/// instances in one process (4 threads on 2 cores) slowed each other about 3×. One thread has
+/// no barriers at all.
+///
+/// So before every decode hone picks the thread count: one thread while other processes keep
+/// a third of a core or more busy (a sampler reads `/proc/stat` against `/proc/self/stat` every
+/// 250 ms, with hysteresis), the configured count otherwise. The choice is applied with
+/// OpenMP's `omp_set_max_active_levels` (0: parallel regions run on one thread, which ggml
+/// reads back through `omp_get_num_threads`), the one standard knob libgomp offers after
+/// start-up. And while several instances of this process are generating, their decodes take
+/// turns (a first-come, first-served lock), so their threads never outnumber the cores; one
+/// thread each was measured worse for a 0.5B model (memory-bound: 0.74× one instance alone,
+/// against about 1× in turns). `hone bench llm --contended` measures all of this.
+pub mod contention {
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+    use std::time::Duration;
+
+    extern "C" {
+        // OpenMP 3.0 runtime API, from the libgomp that the `openmp` build of llama.cpp links.
+        fn omp_set_max_active_levels(levels: std::os::raw::c_int);
+    }
+
+    /// Instances of this process in the middle of a request.
+    static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+    /// Busy cores of other processes, in thousandths.
+    static OTHERS_MILLI: AtomicU32 = AtomicU32::new(0);
+    /// The sampler's verdict, with hysteresis.
+    static CONTENDED: AtomicBool = AtomicBool::new(false);
+    /// The last value handed to OpenMP (u32::MAX: none yet).
+    static LEVELS: AtomicU32 = AtomicU32::new(u32::MAX);
+
+    /// Counts an instance as generating for as long as it lives.
+    pub struct Active;
+    impl Active {
+        pub fn enter() -> Self {
+            ACTIVE.fetch_add(1, Ordering::SeqCst);
+            Active
+        }
+    }
+    impl Drop for Active {
+        fn drop(&mut self) {
+            ACTIVE.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Busy cores used by other processes, as last sampled.
+    pub fn other_load() -> f64 {
+        f64::from(OTHERS_MILLI.load(Ordering::Relaxed)) / 1000.0
+    }
+
+    /// Whether the next decode should run on one thread.
+    pub fn single_thread() -> bool {
+        start_sampler();
+        CONTENDED.load(Ordering::Relaxed)
+    }
+
+    /// Applies the thread choice before a decode (`adaptive`: false forces the configured
+    /// count) and, while other instances are generating, waits for this decode's turn; the
+    /// turn ends when the returned guard is dropped.
+    pub fn before_decode(adaptive: bool) -> Option<Turn> {
+        let levels = if adaptive && single_thread() { 0 } else { 1 };
+        if LEVELS.swap(levels, Ordering::Relaxed) != levels {
+            tracing::debug!(
+                threads = if levels == 0 { "one" } else { "all" },
+                "llama threads"
+            );
+            // SAFETY: a plain setter of libgomp's max-active-levels ICV; any value >= 0 is valid.
+            unsafe { omp_set_max_active_levels(levels as std::os::raw::c_int) };
+        }
+        (adaptive && ACTIVE.load(Ordering::SeqCst) > 1).then(Turn::take)
+    }
+
+    /// First come, first served: (next ticket, ticket being served).
+    static TURNS: std::sync::Mutex<(u64, u64)> = std::sync::Mutex::new((0, 0));
+    static TURN_CHANGED: std::sync::Condvar = std::sync::Condvar::new();
+
+    /// One decode's turn while several instances are generating.
+    pub struct Turn;
+
+    impl Turn {
+        fn take() -> Turn {
+            let mut t = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+            let mine = t.0;
+            t.0 += 1;
+            while t.1 != mine {
+                t = TURN_CHANGED.wait(t).unwrap_or_else(|p| p.into_inner());
+            }
+            Turn
+        }
+    }
+
+    impl Drop for Turn {
+        fn drop(&mut self) {
+            let mut t = TURNS.lock().unwrap_or_else(|p| p.into_inner());
+            t.1 += 1;
+            TURN_CHANGED.notify_all();
+        }
+    }
+
+    fn start_sampler() {
+        static STARTED: OnceLock<()> = OnceLock::new();
+        STARTED.get_or_init(|| {
+            let _ = std::thread::Builder::new()
+                .name("hone-load".into())
+                .spawn(sampler);
+        });
+    }
+
+    /// (busy, total) jiffies of all CPUs, and this process's own (user + system) jiffies.
+    fn read() -> Option<(u64, u64, u64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let cpu = stat.lines().next()?.strip_prefix("cpu ")?;
+        let v: Vec<u64> = cpu
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let total: u64 = v.iter().take(8).sum();
+        let idle = v.get(3)? + v.get(4)?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let after = own.rsplit_once(')')?.1;
+        let f: Vec<&str> = after.split_whitespace().collect();
+        // Fields 14 and 15 of the file (utime, stime) are 12 and 13 after the command name.
+        let me: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+        Some((total - idle, total, me))
+    }
+
+    fn sampler() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let mut last = read();
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let now = read();
+            if let (Some((b0, t0, m0)), Some((b1, t1, m1))) = (last, now) {
+                let dt = t1.saturating_sub(t0).max(1) as f64;
+                let others = (b1.saturating_sub(b0) as f64 - m1.saturating_sub(m0) as f64).max(0.0)
+                    / dt
+                    * cores;
+                OTHERS_MILLI.store((others * 1000.0) as u32, Ordering::Relaxed);
+                // Contended above a third of a busy core, free again below a sixth. Our own
+                // threads take time from a busy neighbour, so it shows as less than a core.
+                let was = CONTENDED.load(Ordering::Relaxed);
+                CONTENDED.store(
+                    if was { others > 0.17 } else { others > 0.35 },
+                    Ordering::Relaxed,
+                );
+            }
+            last = now;
+        }
+    }
 }
 
 /// Facts about a loaded model.
@@ -108,10 +274,14 @@ pub struct ModelInfo {
     pub gpu_offload: bool,
 }
 
+/// Where a streamed reply's pieces go.
+type Deltas = tokio::sync::mpsc::UnboundedSender<super::Delta>;
+
 enum Job {
     Chat(
         Box<ChatRequest>,
         oneshot::Sender<Result<ChatResponse, LlmError>>,
+        Option<Deltas>,
     ),
     Tokenize(String, oneshot::Sender<Result<usize, LlmError>>),
 }
@@ -216,7 +386,17 @@ impl super::ChatModel for LlamaCpp {
     async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, LlmError> {
         req.validate()?;
         let (tx, rx) = oneshot::channel();
-        self.send(Job::Chat(Box::new(req), tx))?;
+        self.send(Job::Chat(Box::new(req), tx, None))?;
+        rx.await.map_err(|_| dead())?
+    }
+    async fn chat_stream(
+        &self,
+        req: ChatRequest,
+        deltas: Deltas,
+    ) -> Result<ChatResponse, LlmError> {
+        req.validate()?;
+        let (tx, rx) = oneshot::channel();
+        self.send(Job::Chat(Box::new(req), tx, Some(deltas)))?;
         rx.await.map_err(|_| dead())?
     }
 }
@@ -246,15 +426,18 @@ fn worker(
     let _ = ready.send(Ok(state.info));
     while let Ok(job) = rx.recv() {
         match job {
-            Job::Chat(req, reply) => {
+            Job::Chat(req, reply, deltas) => {
                 let span = tracing::debug_span!("llama.chat", n = req.n);
                 let _g = span.enter();
+                let _active = contention::Active::enter();
                 // A panic inside one request must not take the model down for everyone.
-                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.chat(&req)))
-                    .unwrap_or_else(|_| {
-                        w.reset();
-                        Err(LlmError::Backend("internal panic while generating".into()))
-                    });
+                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    w.chat(&req, deltas.as_ref())
+                }))
+                .unwrap_or_else(|_| {
+                    w.reset();
+                    Err(LlmError::Backend("internal panic while generating".into()))
+                });
                 let _ = reply.send(res);
             }
             Job::Tokenize(text, reply) => {
@@ -340,6 +523,8 @@ struct Sample {
     finish: Option<FinishReason>,
     /// Index in the last batch whose logits this sample reads next.
     logits_idx: i32,
+    /// Bytes of `bytes` already streamed.
+    sent: usize,
 }
 
 impl<'m> WorkerCtx<'m> {
@@ -520,7 +705,11 @@ impl<'m> WorkerCtx<'m> {
         self.slots[slot].tokens.clear();
     }
 
-    fn chat(&mut self, req: &ChatRequest) -> Result<ChatResponse, LlmError> {
+    fn chat(
+        &mut self,
+        req: &ChatRequest,
+        deltas: Option<&Deltas>,
+    ) -> Result<ChatResponse, LlmError> {
         let t0 = Instant::now();
         if req.n > self.config.max_n {
             return Err(LlmError::BadRequest(format!(
@@ -551,6 +740,7 @@ impl<'m> WorkerCtx<'m> {
                 logprobs: Vec::new(),
                 finish: None,
                 logits_idx: 0,
+                sent: 0,
             });
         }
 
@@ -615,7 +805,7 @@ impl<'m> WorkerCtx<'m> {
         }
 
         let t_gen = Instant::now();
-        let result = self.generate(req, &mut samples, &mut batch, tokens.len(), max_new);
+        let result = self.generate(req, &mut samples, &mut batch, tokens.len(), max_new, deltas);
         for s in samples.iter().skip(1) {
             self.ctx
                 .clear_kv_cache_seq(Some(s.seq as u32), None, None)
@@ -681,6 +871,7 @@ impl<'m> WorkerCtx<'m> {
     }
 
     fn decode(&mut self, batch: &mut LlamaBatch, slot: usize) -> Result<(), LlmError> {
+        let _turn = contention::before_decode(self.config.adaptive_threads);
         match self.ctx.decode(batch) {
             Ok(()) => Ok(()),
             Err(e) => {
@@ -701,6 +892,7 @@ impl<'m> WorkerCtx<'m> {
         batch: &mut LlamaBatch,
         prompt_len: usize,
         max_new: usize,
+        deltas: Option<&Deltas>,
     ) -> Result<(), LlmError> {
         let vocab = self.model.vocab();
         let stops = &req.sampling.stop;
@@ -754,16 +946,66 @@ impl<'m> WorkerCtx<'m> {
                 s.logits_idx = batch.n_tokens() - 1;
                 s.decoded = s.generated.len();
             }
+            if let Some(tx) = deltas {
+                if !stream_pieces(samples, tx, max_stop) {
+                    // The client went away: stop generating.
+                    for s in samples.iter_mut().filter(|s| s.finish.is_none()) {
+                        s.finish = Some(FinishReason::Stop);
+                    }
+                    return Ok(());
+                }
+            }
             if batch.n_tokens() == 0 {
                 return Ok(());
             }
-            if let Err(e) = self.ctx.decode(batch) {
+            let turn = contention::before_decode(self.config.adaptive_threads);
+            let decoded = self.ctx.decode(batch);
+            drop(turn);
+            if let Err(e) = decoded {
                 return Err(LlmError::Backend(format!(
                     "llama.cpp decode failed while generating: {e}"
                 )));
             }
         }
     }
+}
+
+/// Sends each sample's new text: everything once it has finished, else all but the last
+/// `max_stop - 1` bytes (which a stop sequence may still claim), cut at a UTF-8 boundary.
+/// False when the receiver is gone.
+fn stream_pieces(samples: &mut [Sample], tx: &Deltas, max_stop: usize) -> bool {
+    for (i, s) in samples.iter_mut().enumerate() {
+        let end = if s.finish.is_some() {
+            s.bytes.len()
+        } else {
+            s.bytes.len().saturating_sub(max_stop.saturating_sub(1))
+        };
+        if end <= s.sent {
+            continue;
+        }
+        let piece = &s.bytes[s.sent..end];
+        let text = match std::str::from_utf8(piece) {
+            Ok(t) => t.to_string(),
+            Err(e) if s.finish.is_none() => {
+                String::from_utf8_lossy(&piece[..e.valid_up_to()]).into_owned()
+            }
+            Err(_) => String::from_utf8_lossy(piece).into_owned(),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        s.sent += text.len().min(piece.len());
+        if tx
+            .send(super::Delta {
+                index: i as u32,
+                text,
+            })
+            .is_err()
+        {
+            return false;
+        }
+    }
+    true
 }
 
 fn candidates(logits: &[f32]) -> LlamaTokenDataArray {

@@ -21,7 +21,7 @@ pub mod serve;
 pub(crate) mod wire;
 
 #[cfg(feature = "llama")]
-pub use llama::{LlamaCpp, LlamaCppConfig, ModelInfo};
+pub use llama::{contention, LlamaCpp, LlamaCppConfig, ModelInfo};
 #[cfg(feature = "openai")]
 pub use openai::{OpenAiCompatible, OpenAiConfig};
 pub use scripted::{Scripted, ScriptedReply};
@@ -354,6 +354,13 @@ pub enum LlmError {
     ScriptExhausted(usize),
 }
 
+/// Text appended to choice `index` of a reply being generated ([`ChatModel::chat_stream`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    pub index: u32,
+    pub text: String,
+}
+
 /// A chat model. Implementations must be cheap to share (`Arc<dyn ChatModel>`).
 #[async_trait]
 pub trait ChatModel: Send + Sync {
@@ -361,6 +368,24 @@ pub trait ChatModel: Send + Sync {
     fn name(&self) -> &str;
     /// Generates `req.n` choices for the conversation.
     async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, LlmError>;
+    /// As [`ChatModel::chat`], also sending each piece of text to `deltas` as it is generated
+    /// (never text that a stop sequence later removes). The default sends each whole choice at
+    /// the end; [`LlamaCpp`] streams token by token, and stops generating when `deltas` is
+    /// closed (the client went away).
+    async fn chat_stream(
+        &self,
+        req: ChatRequest,
+        deltas: tokio::sync::mpsc::UnboundedSender<Delta>,
+    ) -> Result<ChatResponse, LlmError> {
+        let r = self.chat(req).await?;
+        for (i, c) in r.choices.iter().enumerate() {
+            let _ = deltas.send(Delta {
+                index: i as u32,
+                text: c.text.clone(),
+            });
+        }
+        Ok(r)
+    }
 }
 
 #[async_trait]
@@ -370,6 +395,13 @@ impl<T: ChatModel + ?Sized> ChatModel for std::sync::Arc<T> {
     }
     async fn chat(&self, req: ChatRequest) -> Result<ChatResponse, LlmError> {
         (**self).chat(req).await
+    }
+    async fn chat_stream(
+        &self,
+        req: ChatRequest,
+        deltas: tokio::sync::mpsc::UnboundedSender<Delta>,
+    ) -> Result<ChatResponse, LlmError> {
+        (**self).chat_stream(req, deltas).await
     }
 }
 

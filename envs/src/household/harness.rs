@@ -13,7 +13,7 @@ use hone_core::env::{Environment, TaskSpec};
 use hone_core::eval::{Harness, Manifest, TaskContext, TaskRunner};
 use hone_core::llm::ChatModel;
 use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
-use hone_core::{ReactAgent, ReflectionVariant, Reflexion, RepeatPolicy, Store};
+use hone_core::{ReactAgent, ReflectionVariant, Reflexion, RepeatPolicy, Store, ThoughtPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -173,6 +173,12 @@ pub struct AgentOptions {
     pub max_steps: usize,
     /// 0: never stop on repeats.
     pub repeat_limit: usize,
+    /// Longest cycle the loop guard catches (0: off).
+    pub cycle_guard: usize,
+    /// Stop the episode at a repeat or cycle, or tell the model and go on.
+    pub on_loop: RepeatPolicy,
+    /// Thinking before acting (react and reflexion; act never thinks).
+    pub thoughts: ThoughtPolicy,
     pub action_samples: u32,
     pub sample_temperature: f32,
 }
@@ -187,6 +193,9 @@ impl Default for AgentOptions {
             constrain: false,
             max_steps: 49,
             repeat_limit: 3,
+            cycle_guard: 0,
+            on_loop: RepeatPolicy::Stop,
+            thoughts: ThoughtPolicy::Unlimited,
             action_samples: 1,
             sample_temperature: 0.7,
         }
@@ -194,6 +203,14 @@ impl Default for AgentOptions {
 }
 
 impl AgentOptions {
+    /// The thinking policy the agent runs with: none for Act.
+    pub fn thought_policy(&self) -> ThoughtPolicy {
+        match self.agent {
+            Agent::Act => ThoughtPolicy::AtMost(0),
+            _ => self.thoughts,
+        }
+    }
+
     /// Trials actually run (the oracle runs one).
     pub fn trials(&self) -> u32 {
         if self.agent == Agent::Oracle {
@@ -218,6 +235,15 @@ impl AgentOptions {
             .setting("constrained", self.constrain)
             .setting("max steps", self.max_steps)
             .setting("repeat limit", self.repeat_limit)
+            .setting("cycle guard", self.cycle_guard)
+            .setting(
+                "on a loop",
+                match self.on_loop {
+                    RepeatPolicy::Stop => "stop",
+                    RepeatPolicy::Redirect => "redirect",
+                },
+            )
+            .setting("thoughts", self.thought_policy().describe())
             .setting(
                 "actions per step",
                 if self.action_samples > 1 {
@@ -250,15 +276,20 @@ impl AgentOptions {
             }));
         }
         let model = model.context("this agent needs a model")?;
-        let mut b = paper_agent(model, self.agent != Agent::Act)
+        let b = paper_agent(model, self.agent != Agent::Act)
             .constrain(self.constrain)
             .max_steps(self.max_steps)
-            .action_samples(self.action_samples, self.sample_temperature);
-        b = if self.repeat_limit > 0 {
-            b.repeat_limit(self.repeat_limit, RepeatPolicy::Stop)
-        } else {
-            b.repeat_limit(usize::MAX, RepeatPolicy::Stop)
-        };
+            .action_samples(self.action_samples, self.sample_temperature)
+            .thoughts(self.thought_policy())
+            .cycle_guard(self.cycle_guard)
+            .repeat_limit(
+                if self.repeat_limit > 0 {
+                    self.repeat_limit
+                } else {
+                    usize::MAX
+                },
+                self.on_loop,
+            );
         let variant = match self.agent {
             Agent::Reflexion => self.variant,
             _ => ReflectionVariant::Retry,
