@@ -72,6 +72,18 @@ pub(crate) struct Channel {
     replies: VecDeque<u8>,
     /// Calls received and not yet answered, in order.
     pending: VecDeque<Pending>,
+    /// Set for a session (one guest serving many snippets).
+    pub session: Option<SessionSignals>,
+}
+
+/// How a session's host side and its guest signal each other.
+#[derive(Debug, Default)]
+pub(crate) struct SessionSignals {
+    /// New input (a snippet) was queued on the guest's stdin.
+    pub input: Arc<tokio::sync::Notify>,
+    /// The guest finished snippet `id` (`ok`: no exception).
+    pub done: Option<(u64, bool)>,
+    pub done_notify: Arc<tokio::sync::Notify>,
 }
 
 /// A request waiting for its reply.
@@ -111,7 +123,39 @@ impl Channel {
             record_overflow: false,
             replies: VecDeque::new(),
             pending: VecDeque::new(),
+            session: None,
         }
+    }
+
+    /// Queues a snippet on the guest's stdin and wakes the guest.
+    pub fn push_snippet(&mut self, id: u64, code: &str) {
+        self.replies
+            .extend(format!("\x1esnippet:{id}:{}\n", code.len()).as_bytes());
+        self.replies.extend(code.as_bytes());
+        if let Some(s) = &mut self.session {
+            s.done = None;
+            s.input.notify_one();
+        }
+    }
+
+    /// Starts a snippet's accounting afresh: its own captured output and output budget.
+    pub fn reset_capture(&mut self) {
+        let _ = self.take_output();
+        self.written = 0;
+        self.result = None;
+        self.host_calls = 0;
+    }
+
+    /// The captured stdout and stderr as text, leaving empty captures with the same limits.
+    pub fn take_output(&mut self) -> (String, String) {
+        let fresh = |c: &Capture| Capture {
+            limit: c.limit,
+            ..Capture::default()
+        };
+        let (new_out, new_err) = (fresh(&self.stdout), fresh(&self.stderr));
+        let out = std::mem::replace(&mut self.stdout, new_out);
+        let err = std::mem::replace(&mut self.stderr, new_err);
+        (out.into_text(), err.into_text())
     }
 
     fn count(&mut self, n: usize) -> StreamResult<()> {
@@ -210,6 +254,14 @@ impl Channel {
             self.result = Some(result.clone());
             return Ok(());
         }
+        if let (Some(id), Some(session)) =
+            (msg.get("done").and_then(Value::as_u64), &mut self.session)
+        {
+            let ok = msg.get("ok").and_then(Value::as_bool).unwrap_or(false);
+            session.done = Some((id, ok));
+            session.done_notify.notify_one();
+            return Ok(());
+        }
         let id = msg.get("id").cloned().unwrap_or(Value::Null);
         let Some(name) = msg.get("call").and_then(Value::as_str) else {
             self.reply(json!({ "id": id, "error": "malformed host call: no \"call\" name" }));
@@ -264,8 +316,9 @@ impl Channel {
 
     fn read_replies(&mut self, size: usize) -> StreamResult<Bytes> {
         if self.replies.is_empty() {
-            if !self.pending.is_empty() {
-                // A reply is on its way: the stream's `ready` waits for it.
+            if !self.pending.is_empty() || self.session.is_some() {
+                // A reply (or, in a session, the next snippet) is on its way: the stream's
+                // `ready` waits for it.
                 return Ok(Bytes::new());
             }
             // Nothing was asked, so nothing will come: end of input.
@@ -340,9 +393,20 @@ impl StdinStream for GuestStdin {
 
 #[wasmtime_wasi::async_trait]
 impl Pollable for GuestStdin {
-    /// Ready once every queued host call has been answered.
+    /// Ready once every queued host call has been answered (and, in a session waiting for
+    /// its next snippet, once one arrives).
     async fn ready(&mut self) {
         Channel::answer_pending(&self.0).await;
+        loop {
+            let input = {
+                let ch = self.0.lock();
+                match &ch.session {
+                    Some(s) if ch.replies.is_empty() => s.input.clone(),
+                    _ => return,
+                }
+            };
+            input.notified().await;
+        }
     }
 }
 

@@ -38,6 +38,7 @@ mod guest;
 mod host;
 mod run;
 mod sandbox;
+mod session;
 
 pub use config::{
     SandboxConfig, DEFAULT_HOST_CALL_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_OUTPUT_KILL_LIMIT,
@@ -48,3 +49,4 @@ pub use guest::{default_cache_dir, find_assets_dir, guest_path, Language, Module
 pub use host::HostFunctions;
 pub use run::{LimitKind, RunOptions, RunOutcome, RunStatus};
 pub use sandbox::Sandbox;
+pub use session::{Session, SnippetOutcome};

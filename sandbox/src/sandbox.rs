@@ -19,7 +19,7 @@ use crate::guest::{default_cache_dir, guest_path, load_module, Language, ModuleS
 use crate::host::HostFunctions;
 use crate::run::{LimitKind, RunOptions, RunOutcome, RunStatus};
 
-const PRELUDE_PY: &str = include_str!("prelude/prelude.py");
+pub(crate) const PRELUDE_PY: &str = include_str!("prelude/prelude.py");
 const PRELUDE_JS: &str = include_str!("prelude/prelude.js");
 /// Runs the prelude from its marshalled code object, read from stdin up to the end of input
 /// (the host preloads it there): parsing the prelude's source, or passing it in argv, costs
@@ -63,13 +63,29 @@ impl Drop for Inner {
     }
 }
 
+/// When a guest must stop computing; shared so a session can move it for each snippet.
+#[derive(Clone, Debug)]
+pub(crate) struct Deadline(Arc<Mutex<Instant>>);
+
+impl Deadline {
+    pub fn new(at: Instant) -> Self {
+        Deadline(Arc::new(Mutex::new(at)))
+    }
+    pub fn get(&self) -> Instant {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    pub fn set(&self, at: Instant) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
+    }
+}
+
 /// Store data of one run.
-struct RunState {
+pub(crate) struct RunState {
     wasi: WasiP1Ctx,
-    limits: Limits,
-    deadline: Instant,
+    pub(crate) limits: Limits,
+    deadline: Deadline,
     scratch: Option<(PathBuf, u64)>,
-    hit: Option<LimitKind>,
+    pub(crate) hit: Option<LimitKind>,
     /// Epoch ticks seen, to yield to other guests every [`YIELD_EVERY`] ticks.
     ticks: u32,
 }
@@ -79,13 +95,13 @@ struct RunState {
 const YIELD_EVERY: u32 = 20;
 
 /// Memory and table caps; records which one was hit before refusing.
-struct Limits {
+pub(crate) struct Limits {
     memory: usize,
     table_elements: usize,
     instances: usize,
     tables: usize,
     memories: usize,
-    hit: Option<LimitKind>,
+    pub(crate) hit: Option<LimitKind>,
 }
 
 impl ResourceLimiter for Limits {
@@ -342,17 +358,16 @@ impl Sandbox {
         })
     }
 
-    /// Instantiates the job's guest in a fresh store with its arguments and the run's grants,
-    /// runs `_start` under the run's time-out, and turns whatever happened into a
-    /// [`RunOutcome`].
-    async fn execute(&self, job: Job, opts: &RunOptions) -> Result<RunOutcome, SandboxError> {
-        let Job {
-            pre,
-            args,
-            channel,
-            started,
-            prepared,
-        } = job;
+    /// A fresh store for one guest: its stdio on `channel`, `args`, the run's directories and
+    /// limits, and the epoch callback that enforces `deadline` (which a session moves from
+    /// snippet to snippet). Returns the store and its fuel budget.
+    pub(crate) fn new_store(
+        &self,
+        channel: &SharedChannel,
+        args: &[String],
+        opts: &RunOptions,
+        deadline: Deadline,
+    ) -> Result<(Store<RunState>, Option<u64>), SandboxError> {
         let cfg = &self.inner.config;
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdin(channel.stdin())
@@ -361,7 +376,7 @@ impl Sandbox {
         // Sleeps and blocking reads go through the async runtime, where the time-out can end
         // them, never through a blocking call on this thread.
         wasi.allow_blocking_current_thread(false);
-        wasi.args(&args);
+        wasi.args(args);
         let scratch_limit = opts.scratch_limit.unwrap_or(cfg.scratch_limit);
         if let Some(dir) = &opts.scratch {
             preopen(
@@ -375,9 +390,6 @@ impl Sandbox {
         for (host, guest) in &opts.read_only {
             preopen(&mut wasi, host, guest, DirPerms::READ, FilePerms::READ)?;
         }
-
-        let timeout = opts.timeout.unwrap_or(cfg.timeout);
-        let deadline = prepared + timeout;
         let state = RunState {
             wasi: wasi.build_p1(),
             limits: Limits {
@@ -402,7 +414,7 @@ impl Sandbox {
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|mut ctx| {
             let s = ctx.data_mut();
-            if Instant::now() >= s.deadline {
+            if Instant::now() >= s.deadline.get() {
                 s.hit = Some(LimitKind::Timeout);
                 anyhow::bail!("wall-clock timeout");
             }
@@ -419,6 +431,28 @@ impl Sandbox {
                 Ok(UpdateDeadline::Continue(1))
             }
         });
+        Ok((store, fuel))
+    }
+
+    pub(crate) fn python_pre(&self) -> Result<InstancePre<RunState>, SandboxError> {
+        self.instance_pre(Language::Python)
+    }
+
+    /// Instantiates the job's guest in a fresh store with its arguments and the run's grants,
+    /// runs `_start` under the run's time-out, and turns whatever happened into a
+    /// [`RunOutcome`].
+    async fn execute(&self, job: Job, opts: &RunOptions) -> Result<RunOutcome, SandboxError> {
+        let Job {
+            pre,
+            args,
+            channel,
+            started,
+            prepared,
+        } = job;
+        let cfg = &self.inner.config;
+        let timeout = opts.timeout.unwrap_or(cfg.timeout);
+        let deadline = prepared + timeout;
+        let (mut store, fuel) = self.new_store(&channel, &args, opts, Deadline::new(deadline))?;
 
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -558,7 +592,7 @@ struct Job {
 
 /// The runtime every guest runs on, shared by all sandboxes of the process: one worker per
 /// core, guests yielding to each other at every epoch tick, host functions on its blocking pool.
-fn executor() -> Result<&'static tokio::runtime::Runtime, SandboxError> {
+pub(crate) fn executor() -> Result<&'static tokio::runtime::Runtime, SandboxError> {
     static EXECUTOR: std::sync::OnceLock<Option<tokio::runtime::Runtime>> =
         std::sync::OnceLock::new();
     EXECUTOR
@@ -632,7 +666,7 @@ fn dir_size(dir: &Path, stop_after: u64) -> u64 {
     total
 }
 
-fn classify(
+pub(crate) fn classify(
     result: anyhow::Result<()>,
     hit: Option<LimitKind>,
     fuel_on: bool,

@@ -58,9 +58,32 @@ def _hone():
     seq = [0]
     inbuf = bytearray()
 
-    def call(name, /, *args, **kwargs):
+    def read_line():
         import posix
 
+        while b"\n" not in inbuf:
+            chunk = posix.read(0, 65536)
+            if not chunk:
+                return None
+            inbuf.extend(chunk)
+        i = inbuf.index(b"\n")
+        line = bytes(inbuf[:i]).decode("utf-8", "replace")
+        del inbuf[: i + 1]
+        return line
+
+    def read_exact(n):
+        import posix
+
+        while len(inbuf) < n:
+            chunk = posix.read(0, 65536)
+            if not chunk:
+                break
+            inbuf.extend(chunk)
+        data = bytes(inbuf[:n])
+        del inbuf[:n]
+        return data
+
+    def call(name, /, *args, **kwargs):
         if args and kwargs:
             raise TypeError("host call %s: pass positional or keyword arguments, not both" % name)
         seq[0] += 1
@@ -70,14 +93,9 @@ def _hone():
             raise TypeError("host call %s: arguments are not JSON: %s" % (name, e)) from None
         send('{"id":%d,"call":%s,"args":%s}' % (seq[0], dumps(name), body))
         while True:
-            while b"\n" not in inbuf:
-                chunk = posix.read(0, 65536)
-                if not chunk:
-                    raise HostError("host call %s: channel closed" % name)
-                inbuf.extend(chunk)
-            i = inbuf.index(b"\n")
-            line = bytes(inbuf[:i]).decode("utf-8", "replace")
-            del inbuf[: i + 1]
+            line = read_line()
+            if line is None:
+                raise HostError("host call %s: channel closed" % name)
             try:
                 msg = eval(line, literals)
             except Exception:
@@ -126,6 +144,38 @@ def _hone():
     g["HostError"] = HostError
     g["host_call"] = call
 
+    def report(e, source, name):
+        import linecache
+        import traceback
+
+        linecache.cache["<string>"] = (len(source), None, source.splitlines(True), "<string>")
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_globals is not g:
+            tb = tb.tb_next
+        text = "".join(traceback.format_exception(type(e), e, tb))
+        _s.stdout.flush()
+        _s.stderr.write(text.replace('File "<string>"', 'File "<%s>"' % name))
+        _s.stderr.flush()
+
+    if program == "\x1esession":
+        # A session: snippets arrive on stdin as `\x1esnippet:ID:LENGTH` + the code, run in
+        # the same globals one after the other; each ends with a `done` record.
+        while True:
+            line = read_line()
+            if line is None:
+                return
+            if not line.startswith("\x1esnippet:"):
+                continue
+            _, sid, length = line.split(":")
+            code = read_exact(int(length)).decode("utf-8", "replace")
+            ok = "true"
+            try:
+                exec(code, g)
+            except BaseException as e:
+                ok = "false"
+                report(e, code, "snippet")
+            send('{"done":%s,"ok":%s}' % (sid, ok))
+
     try:
         # exec of a str, not compile(): the compile() builtin costs ~50 M instructions on
         # first use under wasm. The program's frames are then named "<string>"; the traceback
@@ -153,17 +203,7 @@ def _hone():
     except SystemExit:
         raise
     except BaseException as e:
-        import linecache
-        import traceback
-
-        linecache.cache["<string>"] = (len(program), None, program.splitlines(True), "<string>")
-        tb = e.__traceback__
-        while tb is not None and tb.tb_frame.f_globals is not g:
-            tb = tb.tb_next
-        text = "".join(traceback.format_exception(type(e), e, tb))
-        _s.stdout.flush()
-        _s.stderr.write(text.replace('File "<string>"', 'File "<program>"'))
-        _s.stderr.flush()
+        report(e, program, "program")
         raise SystemExit(1)
 
 
