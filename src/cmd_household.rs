@@ -91,6 +91,63 @@ pub struct EvalArgs {
     /// (default: each run keeps its own lessons).
     #[arg(long)]
     pub memory: Option<PathBuf>,
+    /// --agent code: a skill library (a library folder made by `hone skills`, or a folder of
+    /// .py skills such as examples/skills/household); the agent gets the top-k for each goal.
+    #[arg(long)]
+    pub skills: Option<PathBuf>,
+    /// --agent code: skills retrieved per goal (BM25), plus the skills they call.
+    #[arg(long, default_value_t = 4)]
+    pub top_k: usize,
+    /// --agent code: model turns (code blocks) per episode.
+    #[arg(long, default_value_t = 10)]
+    pub max_turns: usize,
+    /// --agent code: environment actions per episode (ALFWorld's limit is 50).
+    #[arg(long, default_value_t = 50)]
+    pub max_actions: u32,
+    /// --agent code: seconds one code block may run.
+    #[arg(long, default_value_t = 20)]
+    pub snippet_timeout: u64,
+}
+
+/// `--agent code`: the code-action runner and its settings.
+async fn code_runner(
+    a: &EvalArgs,
+    manifest: Manifest,
+) -> anyhow::Result<(Manifest, Box<dyn hone_core::eval::TaskRunner>)> {
+    let sandbox = hone_sandbox::SandboxConfig::new().build()?;
+    sandbox.prepare(hone_sandbox::Language::Python)?;
+    let library = match &a.skills {
+        Some(p) => Some(
+            hone_skills::SkillLibrary::open_or_import(p, &sandbox, "household")
+                .await
+                .with_context(|| format!("loading the skills in {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let skills = match &library {
+        Some(l) => l.fingerprint("household")?,
+        None => "none".into(),
+    };
+    let config = hone_skills::CodeAgentConfig {
+        max_turns: a.max_turns,
+        max_actions: a.max_actions as usize,
+        snippet_timeout: std::time::Duration::from_secs(a.snippet_timeout),
+        constrain: a.constrain,
+        ..Default::default()
+    };
+    let manifest = manifest
+        .setting("agent", Agent::Code)
+        .setting("skills", skills)
+        .setting("skills per goal", a.top_k)
+        .setting("max turns", a.max_turns)
+        .setting("env actions", a.max_actions)
+        .setting("snippet timeout s", a.snippet_timeout)
+        .setting("constrained", a.constrain)
+        .setting("repeat limit", config.repeat_limit)
+        .info("trials", 1);
+    let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
+    let runner = hone_skills::household::runner(model, sandbox, config, library, a.top_k);
+    Ok((manifest, Box::new(runner)))
 }
 
 pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
@@ -99,7 +156,10 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         Some(d) => format!("{} game files in {}", games.len(), d.display()),
         None => format!("first {} of split {}", games.len(), a.split),
     };
-    let harness = HouseholdHarness::new(games)?;
+    let mut harness = HouseholdHarness::new(games)?;
+    if a.agent == Agent::Code {
+        harness = harness.env_steps(a.max_actions);
+    }
     let opts = AgentOptions {
         agent: a.agent,
         trials: a.trials,
@@ -125,10 +185,17 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     if a.agent != Agent::Oracle {
         manifest = manifest.setting("model", a.model.identity()?);
     }
-    let manifest = opts
-        .manifest(manifest)
-        .info("games", source)
-        .info("concurrency", a.concurrency);
+    let code = if a.agent == Agent::Code {
+        Some(code_runner(&a, manifest.clone()).await?)
+    } else {
+        None
+    };
+    let manifest = match &code {
+        Some((m, _)) => m.clone(),
+        None => opts.manifest(manifest),
+    }
+    .info("games", source)
+    .info("concurrency", a.concurrency);
     let out = a
         .out
         .clone()
@@ -138,12 +205,17 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .concurrency(a.concurrency)
         .trials(opts.trials())
         .title(format!("hone eval household: {} on {}", a.agent, a.split));
-    let model = match a.agent {
-        Agent::Oracle => None,
-        _ => Some(a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?),
+    let runner = match code {
+        Some((_, runner)) => runner,
+        None => {
+            let model = match a.agent {
+                Agent::Oracle => None,
+                _ => Some(a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?),
+            };
+            let memory = a.memory.as_ref().map(Store::open).transpose()?;
+            opts.runner(&harness, model, memory)?
+        }
     };
-    let memory = a.memory.as_ref().map(Store::open).transpose()?;
-    let runner = opts.runner(&harness, model, memory)?;
     let outcome = eval.run(&harness, runner.as_ref()).await?;
     print!("{}", outcome.report.text());
     println!("results: {}", eval.jsonl().display());

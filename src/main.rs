@@ -8,6 +8,7 @@ mod cmd_models;
 mod cmd_reasoning;
 mod cmd_sandbox;
 mod cmd_serve;
+mod cmd_skills;
 mod model_args;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +56,11 @@ enum Cmd {
     Models {
         #[command(subcommand)]
         cmd: cmd_models::ModelsCmd,
+    },
+    /// Skill libraries and skill discovery: list, show, check, import, export, discover.
+    Skills {
+        #[command(subcommand)]
+        cmd: cmd_skills::SkillsCmd,
     },
     /// Benchmarks that print figures and ratios side by side.
     Bench {
@@ -155,6 +161,7 @@ async fn main() {
         } => cmd_household::bench(a).await.map(|_| 0),
         Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
         Cmd::Models { cmd } => cmd_models::run(cmd).map(|_| 0),
+        Cmd::Skills { cmd } => cmd_skills::run(cmd).await.map(|_| 0),
         Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),

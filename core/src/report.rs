@@ -886,6 +886,18 @@ fn transcript_body(e: &Episode) -> String {
             Action::Think(t) => format!("think: {t}"),
             Action::Act(a) => format!("> {a}"),
             Action::Tool { name, args, .. } => format!("tool {name} {args}"),
+            Action::Code {
+                thought,
+                code,
+                calls,
+            } => {
+                let mut t = format!("# {thought}\n{}", code.trim_end());
+                for c in calls {
+                    t.push_str("\n  · ");
+                    t.push_str(&c.line());
+                }
+                t
+            }
             Action::Invalid { .. } => format!("(invalid) {:?}", st.raw),
             Action::Trace { kind, answer, .. } => match answer {
                 Some(a) => format!("[{kind} → {a}] {}", st.raw.trim()),

@@ -24,6 +24,14 @@ pub enum Action {
         name: String,
         args: Value,
     },
+    /// A code action (code-action mode): a thought and a Python block run in the episode's
+    /// sandbox session; `calls` are the host and skill calls it made, in order.
+    Code {
+        thought: String,
+        code: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        calls: Vec<CodeCall>,
+    },
     /// Unparseable output; `error` is what the model was told.
     Invalid { error: String },
     /// One event of an answer-level strategy (a sample, a feedback, a verifier run…); the
@@ -35,6 +43,40 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         score: Option<f64>,
     },
+}
+
+/// One call made by a code action: an environment host call (`env.step`) or a skill.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeCall {
+    /// `env.step`, `page.click`, … or `skill:NAME`.
+    pub name: String,
+    /// The arguments, as JSON (host calls) or Python's repr (skills).
+    pub args: String,
+    /// What it returned (shortened), or the error it raised.
+    pub result: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub error: bool,
+    /// Nesting: 0 for a call made by the action's own code, 1 inside a skill, …
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl CodeCall {
+    /// One line: `name(args) → result`, indented by depth.
+    pub fn line(&self) -> String {
+        format!(
+            "{}{}({}) {} {}",
+            "  ".repeat(self.depth as usize),
+            self.name,
+            self.args,
+            if self.error { "raised" } else { "→" },
+            self.result.replace('\n', " / ")
+        )
+    }
 }
 
 /// One think/act/observe step.
@@ -198,6 +240,19 @@ impl Episode {
                     args,
                     thought,
                 } => format!("tool: {name} {args}  ({thought})"),
+                Action::Code {
+                    thought,
+                    code,
+                    calls,
+                } => {
+                    let mut t = format!("code: {thought}\n       ");
+                    t.push_str(&code.trim_end().replace('\n', "\n       "));
+                    for c in calls {
+                        t.push_str("\n     · ");
+                        t.push_str(&c.line());
+                    }
+                    t
+                }
                 Action::Invalid { .. } => format!("invalid: {:?}", st.raw),
                 Action::Trace {
                     kind,

@@ -110,12 +110,23 @@ pub fn paper_agent(model: Arc<dyn ChatModel>, think: bool) -> hone_core::agent::
 pub struct HouseholdHarness {
     tasks: Vec<TaskSpec>,
     worlds: Worlds,
+    env_steps: u32,
 }
 
 impl HouseholdHarness {
     pub fn new(games: Vec<Game>) -> anyhow::Result<Self> {
         let (tasks, worlds) = worlds(games)?;
-        Ok(Self { tasks, worlds })
+        Ok(Self {
+            tasks,
+            worlds,
+            env_steps: super::MAX_STEPS,
+        })
+    }
+
+    /// The environment's episode limit (default ALFWorld's 50 steps).
+    pub fn env_steps(mut self, n: u32) -> Self {
+        self.env_steps = n;
+        self
     }
 
     pub fn worlds(&self) -> &Worlds {
@@ -136,7 +147,9 @@ impl Harness for HouseholdHarness {
             .get(&task.id)
             .with_context(|| format!("no game `{}`", task.id))?;
         Ok(Some(Box::new(
-            HouseholdEnv::new(w.clone()).react_format(true),
+            HouseholdEnv::new(w.clone())
+                .react_format(true)
+                .max_steps(self.env_steps),
         )))
     }
     fn family_labels(&self) -> BTreeMap<String, String> {
@@ -158,6 +171,9 @@ hone_core::named_enum! {
         Reflexion = "reflexion",
         /// The BFS planner: a reference row that should win every game.
         Oracle = "oracle",
+        /// Code actions: a thought and a Python block per turn, run in a sandbox session with
+        /// the environment's API (and skills, with `--skills`). Assembled by hone-skills.
+        Code = "code",
     }
 }
 
@@ -275,6 +291,10 @@ impl AgentOptions {
                 worlds: harness.worlds.clone(),
             }));
         }
+        anyhow::ensure!(
+            self.agent != Agent::Code,
+            "the code agent is assembled by hone-skills (hone_skills::household::runner)"
+        );
         let model = model.context("this agent needs a model")?;
         let b = paper_agent(model, self.agent != Agent::Act)
             .constrain(self.constrain)

@@ -55,6 +55,9 @@ def _hone():
     class HostError(Exception):
         """A host call was refused or failed on the host side."""
 
+    HostError.__qualname__ = "HostError"
+    HostError.__module__ = "builtins"
+
     seq = [0]
     inbuf = bytearray()
 

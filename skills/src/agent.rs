@@ -1,0 +1,670 @@
+//! The code-action agent (CodeAct-style, beside ReAct's text actions): each model turn is a
+//! thought plus one Python block, run in the episode's persistent sandbox session with the
+//! environment's API granted and the skills in scope defined; what the block printed, its
+//! error, and the environment's answers come back as the observation.
+//!
+//! ```text
+//! Thought: I need a mug, cooled, in a cabinet.
+//! ```python
+//! mug = find_and_take('mug')
+//! cool(mug)
+//! put_in(mug, 'cabinet')
+//! ```
+//! ```
+
+use crate::api::{EnvBridge, Turn};
+use crate::library::{rank, Example, SkillLibrary};
+use crate::skill::Skill;
+use async_trait::async_trait;
+use hone_core::env::{Environment, TaskSpec};
+use hone_core::eval::{TaskContext, TaskRunner};
+use hone_core::guard::LoopGuard;
+use hone_core::llm::{ChatModel, ChatRequest, Constraint, LlmError, Message};
+use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
+use hone_sandbox::{RunOptions, RunStatus, Sandbox, Session};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// How a code-action agent runs.
+#[derive(Debug, Clone)]
+pub struct CodeAgentConfig {
+    /// Model turns (code blocks) per episode.
+    pub max_turns: usize,
+    /// Environment actions per episode (calls past it fail inside the snippet).
+    pub max_actions: usize,
+    /// Wall-clock limit of one snippet.
+    pub snippet_timeout: Duration,
+    /// Tokens per reply.
+    pub max_tokens: u32,
+    /// Constrain each reply to the format (a `Thought:` line, then one fenced Python block).
+    pub constrain: bool,
+    /// Stop after the same code with the same result this many times in a row.
+    pub repeat_limit: usize,
+}
+
+impl Default for CodeAgentConfig {
+    fn default() -> Self {
+        Self {
+            max_turns: 10,
+            max_actions: 50,
+            snippet_timeout: Duration::from_secs(20),
+            max_tokens: 400,
+            constrain: false,
+            repeat_limit: 3,
+        }
+    }
+}
+
+/// GBNF for one reply: `Thought: …` on one line, then a fenced Python block (no triple
+/// backquote inside).
+pub const REPLY_GRAMMAR: &str = r#"root ::= "Thought: " [^\n`]+ "\n```python\n" body "```"
+body ::= line+
+line ::= [^\n`] [^\n]* "\n""#;
+
+/// A code-action agent: a model, a sandbox, instructions (the environment's API and rules).
+pub struct CodeAgent {
+    model: Arc<dyn ChatModel>,
+    sandbox: Sandbox,
+    /// The system message's first part: what the environment is and its API.
+    instructions: String,
+    pub config: CodeAgentConfig,
+}
+
+/// A reply read as a thought and a code block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedReply {
+    pub thought: String,
+    pub code: String,
+}
+
+/// Reads a reply: the text before the first fence is the thought (a leading `Thought:` is
+/// dropped), the first fenced block (```python, ```py or ```) is the code; an unclosed block
+/// runs to the end. Errors say what the model should write instead.
+pub fn parse_reply(raw: &str) -> Result<ParsedReply, String> {
+    let Some(start) = raw.find("```") else {
+        return Err("Reply with a `Thought:` line and then one ```python code block.".into());
+    };
+    let thought = raw[..start].trim();
+    let thought = thought
+        .strip_prefix("Thought:")
+        .unwrap_or(thought)
+        .trim()
+        .to_string();
+    let rest = &raw[start + 3..];
+    let rest = match rest.find('\n') {
+        Some(i) if rest[..i].trim().chars().all(|c| c.is_ascii_alphanumeric()) => &rest[i + 1..],
+        _ => rest,
+    };
+    let code = match rest.find("```") {
+        Some(end) => &rest[..end],
+        None => rest,
+    };
+    let code = code.trim_end().to_string();
+    if code.trim().is_empty() {
+        return Err("The code block is empty: write the Python to run inside it.".into());
+    }
+    Ok(ParsedReply { thought, code })
+}
+
+/// Python run once per guest: the skills in scope, each wrapped to report its calls, and a
+/// `skills` module holding them.
+pub fn setup_code(skills: &[Skill]) -> String {
+    let mut s = String::from(
+        r#"import sys as _hone_sys
+def _hone_traced(f):
+    name = f.__name__
+    def traced(*args, **kwargs):
+        try:
+            a = ", ".join([repr(x) for x in args] + ["%s=%r" % kv for kv in kwargs.items()])
+        except Exception:
+            a = "?"
+        host_call("trace.enter", name, a[:300])
+        try:
+            r = f(*args, **kwargs)
+        except BaseException as e:
+            host_call("trace.exit", name, ("%s: %s" % (type(e).__name__, e))[:300], True)
+            raise
+        host_call("trace.exit", name, repr(r)[:300], False)
+        return r
+    traced.__name__ = name
+    traced.__qualname__ = name
+    traced.__doc__ = f.__doc__
+    traced.__wrapped__ = f
+    return traced
+_hone_skills = type(_hone_sys)("skills")
+"#,
+    );
+    for sk in skills {
+        s.push_str(&sk.code);
+        s.push('\n');
+        let _ = writeln!(
+            s,
+            "{n} = _hone_traced({n})\n_hone_skills.{n} = {n}",
+            n = sk.name
+        );
+    }
+    s.push_str(
+        "_hone_sys.modules['skills'] = _hone_skills\ndel _hone_sys, _hone_traced, _hone_skills\n",
+    );
+    s
+}
+
+/// Longest stdout shown to the model (its end is kept).
+const STDOUT_CHARS: usize = 1500;
+/// Environment actions shown per turn (the last ones).
+const ACTIONS_SHOWN: usize = 8;
+
+fn tail_chars(s: &str, n: usize) -> String {
+    let count = s.chars().count();
+    if count <= n {
+        return s.to_string();
+    }
+    let t: String = s.chars().skip(count - n).collect();
+    format!("…{t}")
+}
+
+/// A traceback as the model needs it: the line of its own block that failed (the innermost
+/// frame `in <module>`, not the skills' internals) and the exception.
+pub fn error_summary(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    let Some(last) = lines
+        .iter()
+        .rposition(|l| !l.starts_with(' ') && !l.is_empty())
+    else {
+        return stderr.trim().to_string();
+    };
+    // The exception line, and any lines after it (a SyntaxError's caret is before it).
+    let exception = lines[last..].join("\n");
+    let frame = lines.iter().rposition(|l| {
+        l.trim_start().starts_with("File \"<snippet>\"") && l.ends_with("in <module>")
+    });
+    match frame {
+        Some(i) => {
+            let at = lines[i]
+                .split(", ")
+                .find(|p| p.starts_with("line "))
+                .unwrap_or("")
+                .to_string();
+            let code = lines.get(i + 1).map(|l| l.trim()).unwrap_or("");
+            if code.is_empty() || code.starts_with("File ") {
+                format!("{at}: {exception}")
+            } else {
+                format!("{at}: {code}\n{exception}")
+            }
+        }
+        None => {
+            // No frame of the block itself (a syntax error): keep the last lines as they are.
+            let keep = lines.len().min(4);
+            lines[lines.len() - keep..].join("\n")
+        }
+    }
+}
+
+impl CodeAgent {
+    pub fn new(
+        model: Arc<dyn ChatModel>,
+        sandbox: Sandbox,
+        instructions: impl Into<String>,
+    ) -> Self {
+        Self {
+            model,
+            sandbox,
+            instructions: instructions.into(),
+            config: CodeAgentConfig::default(),
+        }
+    }
+
+    pub fn config(mut self, c: CodeAgentConfig) -> Self {
+        self.config = c;
+        self
+    }
+
+    pub fn model(&self) -> &Arc<dyn ChatModel> {
+        &self.model
+    }
+
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    /// The system message: the instructions, then the skills in scope as stubs.
+    pub fn system(&self, skills: &[Skill]) -> String {
+        let mut s = self.instructions.trim_end().to_string();
+        if !skills.is_empty() {
+            s.push_str(
+                "\n\nThese skills are already defined in the session (also `from skills import NAME`). \
+                 Use them: one call does many actions.\n```python\n",
+            );
+            for (i, sk) in skills.iter().enumerate() {
+                if i > 0 {
+                    s.push_str("\n\n");
+                }
+                s.push_str(&sk.stub());
+            }
+            s.push_str("\n```");
+        }
+        s
+    }
+
+    /// The first user message: worked examples, then the task.
+    pub fn opening(examples: &[Example], first_observation: &str) -> String {
+        let mut s = String::new();
+        for (i, e) in examples.iter().enumerate() {
+            let _ = write!(
+                s,
+                "Here is example {}.\nYour task is to: {}\n{}\n\n",
+                i + 1,
+                e.task.trim().trim_start_matches("Your task is to: "),
+                e.code.trim_end()
+            );
+        }
+        s.push_str("Here is the task.\n");
+        s.push_str(first_observation.trim_end());
+        s
+    }
+
+    /// What the model sees after a snippet.
+    fn observation(
+        out: &hone_sandbox::SnippetOutcome,
+        turn: &Turn,
+        timeout: Duration,
+        restarted: bool,
+        bridge: &EnvBridge,
+    ) -> String {
+        let mut s = String::new();
+        if restarted {
+            s.push_str("(The session was restarted: earlier variables are gone; the skills are defined again.)\n");
+        }
+        let n = turn.actions.len();
+        if n > 0 {
+            if n > ACTIONS_SHOWN {
+                let _ = writeln!(s, "({n} actions; the last {ACTIONS_SHOWN}:)");
+            }
+            for (cmd, obs) in &turn.actions[n.saturating_sub(ACTIONS_SHOWN)..] {
+                let _ = writeln!(s, "> {cmd}\n{}", obs.trim_end());
+            }
+        }
+        // What it printed, less lines that repeat an observation shown just above.
+        let shown: std::collections::HashSet<&str> = turn.actions
+            [n.saturating_sub(ACTIONS_SHOWN)..]
+            .iter()
+            .flat_map(|(_, o)| o.lines())
+            .map(str::trim)
+            .collect();
+        let printed: Vec<&str> = out
+            .stdout
+            .lines()
+            .filter(|l| !shown.contains(l.trim()))
+            .collect();
+        let printed = printed.join("\n");
+        if !printed.trim().is_empty() {
+            let _ = writeln!(
+                s,
+                "Printed:\n{}",
+                tail_chars(printed.trim_end(), STDOUT_CHARS)
+            );
+        }
+        match &out.status {
+            RunStatus::Success => {}
+            RunStatus::Failed { .. } => {
+                let _ = writeln!(s, "Error:\n{}", error_summary(&out.stderr));
+            }
+            RunStatus::Limit { limit } => {
+                let what = match limit {
+                    hone_sandbox::LimitKind::Timeout => {
+                        format!("ran past its time-out of {} s", timeout.as_secs())
+                    }
+                    hone_sandbox::LimitKind::Memory => "used more memory than allowed".into(),
+                    other => format!("hit the sandbox's {other:?} limit"),
+                };
+                let _ = writeln!(
+                    s,
+                    "Stopped: the code {what} ({limit:?}); the session restarts and its variables are lost."
+                );
+            }
+            other => {
+                let _ = writeln!(s, "Stopped: {other:?}");
+            }
+        }
+        if bridge.done() {
+            s.push_str(if bridge.won() {
+                "The task is solved.\n"
+            } else {
+                "The episode is over.\n"
+            });
+        }
+        if s.trim().is_empty() {
+            s.push_str("(no output: print what you want to see)\n");
+        }
+        s.trim_end().to_string()
+    }
+
+    /// Runs one episode in `env` with `skills` in scope and `examples` in the prompt. Model
+    /// and environment failures end the episode with an error [`StopReason`], not an `Err`.
+    pub async fn run_env(
+        &self,
+        env: Box<dyn Environment>,
+        task: &TaskSpec,
+        skills: &[Skill],
+        examples: &[Example],
+    ) -> anyhow::Result<Episode> {
+        let span = tracing::info_span!("code_episode", task = %task.id);
+        self.run_inner(env, task, skills, examples)
+            .instrument(span)
+            .await
+    }
+
+    async fn run_inner(
+        &self,
+        env: Box<dyn Environment>,
+        task: &TaskSpec,
+        skills: &[Skill],
+        examples: &[Example],
+    ) -> anyhow::Result<Episode> {
+        let t0 = Instant::now();
+        let mut ep = Episode::new(task.clone(), self.model.name());
+        let finish = |mut ep: Episode, stop: StopReason, error: Option<String>| {
+            ep.stop = stop;
+            ep.error = error;
+            ep.wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
+            ep
+        };
+        let bridge = EnvBridge::new(env, self.config.max_actions);
+        let first = match bridge.reset(task).await {
+            Ok(f) => f,
+            Err(e) => {
+                return Ok(finish(
+                    ep,
+                    StopReason::EnvError,
+                    Some(format!("environment reset failed: {e:#}")),
+                ))
+            }
+        };
+        let grants = bridge.grants(tokio::runtime::Handle::current());
+        let mut session = Session::new(
+            self.sandbox.clone(),
+            RunOptions::new()
+                .host(grants)
+                .timeout(self.config.snippet_timeout),
+        );
+        let setup = setup_code(skills);
+        let mut need_setup = true;
+        let mut messages = vec![
+            Message::system(self.system(skills)),
+            Message::user(Self::opening(examples, &first)),
+        ];
+        let mut guard = LoopGuard::new(self.config.repeat_limit.max(1), 0);
+        let mut skill_calls = 0usize;
+        for _ in 0..self.config.max_turns {
+            let mut req = ChatRequest::new(messages.clone());
+            req.sampling.max_tokens = self.config.max_tokens;
+            req.sampling.stop = vec!["\n```\n".into(), "\nObservation".into()];
+            if self.config.constrain {
+                req.constraint = Some(Constraint::Grammar(REPLY_GRAMMAR.into()));
+            }
+            let t = Instant::now();
+            let resp = match self.model.chat(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let stop = match e {
+                        LlmError::ContextOverflow { .. } => StopReason::ContextOverflow,
+                        _ => StopReason::ModelError,
+                    };
+                    return Ok(finish(ep, stop, Some(e.to_string())));
+                }
+            };
+            ep.usage += resp.usage;
+            let mut raw = resp.text().to_string();
+            // The stop sequence removed the closing fence; put it back for the transcript.
+            if raw.contains("```") && raw.matches("```").count() % 2 == 1 {
+                raw.push_str("\n```");
+            }
+            let latency_ms = t.elapsed().as_secs_f64() * 1000.0;
+            let index = ep.steps.len();
+            let parsed = match parse_reply(&raw) {
+                Ok(p) => p,
+                Err(msg) => {
+                    messages.push(Message::assistant(raw.clone()));
+                    messages.push(Message::user(msg.clone()));
+                    ep.steps.push(StepRecord {
+                        index,
+                        raw,
+                        action: Action::Invalid { error: msg.clone() },
+                        observation: msg,
+                        reward: 0.0,
+                        done: false,
+                        won: false,
+                        usage: resp.usage,
+                        latency_ms,
+                    });
+                    continue;
+                }
+            };
+            let mut restarted = false;
+            if need_setup {
+                let lost = session.starts > 0;
+                let out = session.run(&setup).await?;
+                bridge.take_turn();
+                if !out.is_success() {
+                    return Ok(finish(
+                        ep,
+                        StopReason::EnvError,
+                        Some(format!(
+                            "the skills in scope failed to load: {}",
+                            out.stderr.trim()
+                        )),
+                    ));
+                }
+                need_setup = false;
+                restarted = lost;
+            }
+            let out = session
+                .run_for(&parsed.code, self.config.snippet_timeout)
+                .await?;
+            if out.limit().is_some() {
+                need_setup = true;
+            }
+            let turn = bridge.take_turn();
+            skill_calls += turn
+                .calls
+                .iter()
+                .filter(|c| c.depth == 0 && !c.name.contains('.'))
+                .count();
+            let observation =
+                Self::observation(&out, &turn, self.config.snippet_timeout, restarted, &bridge);
+            let (done, won) = (bridge.done(), bridge.won());
+            let caught = guard.observe(&parsed.code, &observation);
+            messages.push(Message::assistant(raw.clone()));
+            messages.push(Message::user(format!("Observation:\n{observation}")));
+            let reward = bridge.reward() - ep.reward;
+            ep.reward = bridge.reward();
+            ep.steps.push(StepRecord {
+                index,
+                raw,
+                action: Action::Code {
+                    thought: parsed.thought,
+                    code: parsed.code,
+                    calls: turn.calls,
+                },
+                observation,
+                reward,
+                done,
+                won,
+                usage: resp.usage,
+                latency_ms,
+            });
+            *ep.metrics.entry("env_actions".into()).or_default() += turn.actions.len() as f64;
+            if let Some(e) = turn.env_error {
+                return Ok(finish(ep, StopReason::EnvError, Some(e)));
+            }
+            if done {
+                ep.won = won;
+                ep.metrics.insert("skill_calls".into(), skill_calls as f64);
+                return Ok(finish(ep, StopReason::Done, None));
+            }
+            if let Some(c) = caught {
+                *ep.metrics.entry(c.metric().into()).or_default() += 1.0;
+                ep.metrics.insert("skill_calls".into(), skill_calls as f64);
+                return Ok(finish(ep, StopReason::Repeated, None));
+            }
+        }
+        ep.metrics.insert("skill_calls".into(), skill_calls as f64);
+        Ok(finish(ep, StopReason::MaxSteps, None))
+    }
+}
+
+/// The code-action agent as an eval runner: per task, the top-k skills for the goal (and what
+/// they call) from a library, and worked examples (the library's, ranked by similarity to the
+/// goal, else `fallback_examples`).
+pub struct CodeRunner {
+    pub agent: CodeAgent,
+    /// The skills' environment kind (`household`, `web`, …) and site.
+    pub env_kind: String,
+    pub site: Option<String>,
+    pub library: Option<SkillLibrary>,
+    pub k: usize,
+    pub examples_per_task: usize,
+    pub fallback_examples: Vec<Example>,
+}
+
+impl CodeRunner {
+    /// The skills and examples an episode of `task` gets.
+    pub fn context_for(&self, task: &TaskSpec) -> anyhow::Result<(Vec<Skill>, Vec<Example>)> {
+        let Some(lib) = &self.library else {
+            return Ok((Vec::new(), self.fallback_examples.clone()));
+        };
+        let mut picked = lib.retrieve(&task.goal, &self.env_kind, self.site.as_deref(), self.k)?;
+        let mut examples = lib.examples(&self.env_kind)?;
+        if examples.is_empty() {
+            examples = self.fallback_examples.clone();
+        }
+        let examples = rank_examples(&examples, &task.goal, self.examples_per_task);
+        // What the examples call must be defined too.
+        for s in lib.list_env(&self.env_kind, self.site.as_deref())? {
+            let called = examples
+                .iter()
+                .any(|e| e.code.contains(&format!("{}(", s.name)));
+            if s.enabled && called && !picked.iter().any(|p| p.name == s.name) {
+                picked.push(s);
+            }
+        }
+        let skills = lib.scope(&picked)?;
+        Ok((skills, examples))
+    }
+}
+
+/// The `n` examples whose tasks share most words with `goal` (BM25), in library order on ties.
+pub fn rank_examples(examples: &[Example], goal: &str, n: usize) -> Vec<Example> {
+    if examples.len() <= n {
+        return examples.to_vec();
+    }
+    let as_skills: Vec<Skill> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Skill {
+            name: format!("{i:04}"),
+            code: String::new(),
+            signature: String::new(),
+            doc: e.task.clone(),
+            params: vec![],
+            env: e.env.clone(),
+            site: String::new(),
+            version: 1,
+            tests: 0,
+            successes: 0,
+            failures: 0,
+            uses: 0,
+            enabled: true,
+            calls: vec![],
+            api: vec![],
+            provenance: Default::default(),
+        })
+        .collect();
+    let mut picked: Vec<usize> = rank(&as_skills, goal, n)
+        .iter()
+        .filter_map(|s| s.name.parse().ok())
+        .collect();
+    for i in 0..examples.len() {
+        if picked.len() >= n {
+            break;
+        }
+        if !picked.contains(&i) {
+            picked.push(i);
+        }
+    }
+    picked.into_iter().map(|i| examples[i].clone()).collect()
+}
+
+#[async_trait]
+impl TaskRunner for CodeRunner {
+    async fn run_task(
+        &self,
+        cx: &TaskContext<'_>,
+        task: &TaskSpec,
+    ) -> anyhow::Result<Vec<Episode>> {
+        if let Some(ep) = cx.store.finished_episode(cx.run, &task.id, "", 0)? {
+            return Ok(vec![ep]);
+        }
+        let (skills, examples) = self.context_for(task)?;
+        let env = cx.environment(task)?;
+        let mut ep = self.agent.run_env(env, task, &skills, &examples).await?;
+        ep.metrics
+            .insert("skills_in_scope".into(), skills.len() as f64);
+        if let Some(lib) = &self.library {
+            let mut called: Vec<&str> = ep
+                .steps
+                .iter()
+                .filter_map(|s| match &s.action {
+                    Action::Code { calls, .. } => Some(calls),
+                    _ => None,
+                })
+                .flatten()
+                .filter(|c| c.depth == 0 && !c.name.contains('.'))
+                .map(|c| c.name.as_str())
+                .collect();
+            called.sort_unstable();
+            called.dedup();
+            for name in called {
+                if lib.get(name)?.is_some() {
+                    lib.record_use(name)?;
+                }
+            }
+        }
+        cx.store.put_episode(cx.run, &ep)?;
+        Ok(vec![ep])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_read_as_a_thought_and_a_block() {
+        let p = parse_reply("Thought: take it.\n```python\nx = 1\nprint(x)\n```").unwrap();
+        assert_eq!(p.thought, "take it.");
+        assert_eq!(p.code, "x = 1\nprint(x)");
+        // Unclosed (the stop sequence ate the fence), plain ``` and ```py fences.
+        assert_eq!(
+            parse_reply("```py\nenv.step('look')").unwrap().code,
+            "env.step('look')"
+        );
+        assert_eq!(parse_reply("go\n```\na()\n```").unwrap().thought, "go");
+        assert!(parse_reply("I will look around.").is_err());
+        assert!(parse_reply("Thought: x\n```python\n\n```").is_err());
+    }
+
+    #[test]
+    fn tracebacks_are_cut_to_the_failing_line_of_the_block() {
+        let tb = "Traceback (most recent call last):\n  File \"<snippet>\", line 2, in <module>\n    heat(plate)\n  File \"<snippet>\", line 11, in traced\n  File \"<snippet>\", line 79, in heat\nLookupError: could not heat None";
+        assert_eq!(
+            error_summary(tb),
+            "line 2: heat(plate)\nLookupError: could not heat None"
+        );
+        let syntax =
+            "  File \"<snippet>\", line 1\n    x = (\n        ^\nSyntaxError: '(' was never closed";
+        assert!(error_summary(syntax).ends_with("SyntaxError: '(' was never closed"));
+    }
+}

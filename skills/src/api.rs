@@ -1,0 +1,264 @@
+//! The environment APIs code actions and skills call, as sandbox host functions.
+//!
+//! The same names in every session of an environment kind:
+//! - household (and any [`Environment`]): `env.step(command) -> observation`,
+//!   `env.admissible() -> [command]`, `env.observation() -> the last observation`;
+//! - web: `page.goto`, `page.click`, `page.fill`, `page.press`, `page.get_by_role`,
+//!   `page.get_by_text`, `page.url`, `page.observation` (served by the web environment);
+//! - shell: `sh.run(command)`.
+//!
+//! [`EnvBridge`] serves the generic `env.*` API over any [`Environment`], records every call a
+//! snippet makes (and the skill calls reported through `trace.*`), and refuses calls after the
+//! episode is over or past its action budget, with a message the snippet sees as `HostError`.
+
+use hone_core::env::{Environment, TaskSpec};
+use hone_core::trajectory::CodeCall;
+use hone_sandbox::HostFunctions;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The host functions granted to code of an environment kind.
+pub fn names(env: &str) -> Vec<String> {
+    let v: &[&str] = match env {
+        "web" => &[
+            "page.goto",
+            "page.click",
+            "page.fill",
+            "page.press",
+            "page.get_by_role",
+            "page.get_by_text",
+            "page.url",
+            "page.observation",
+        ],
+        "shell" => &["sh.run"],
+        _ => &["env.step", "env.admissible", "env.observation"],
+    };
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Longest result kept in a recorded call.
+const RESULT_CHARS: usize = 400;
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n).collect();
+    t.push('…');
+    t
+}
+
+/// What happened in the environment during one snippet.
+#[derive(Debug, Clone, Default)]
+pub struct Turn {
+    /// Host and skill calls, in order.
+    pub calls: Vec<CodeCall>,
+    /// `(command, observation)` of every environment action.
+    pub actions: Vec<(String, String)>,
+    /// The environment failed (not the agent): the episode ends with an error.
+    pub env_error: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    observation: String,
+    done: bool,
+    won: bool,
+    reward: f64,
+    actions: usize,
+    turn: Turn,
+    /// Open skill calls: indices into `turn.calls`.
+    stack: Vec<usize>,
+}
+
+/// An environment shared between an agent and the host functions of its sandbox session.
+#[derive(Clone)]
+pub struct EnvBridge {
+    env: Arc<tokio::sync::Mutex<Box<dyn Environment>>>,
+    state: Arc<Mutex<State>>,
+    max_actions: usize,
+}
+
+impl EnvBridge {
+    /// `max_actions`: environment actions allowed in the episode (calls past it fail).
+    pub fn new(env: Box<dyn Environment>, max_actions: usize) -> Self {
+        Self {
+            env: Arc::new(tokio::sync::Mutex::new(env)),
+            state: Arc::default(),
+            max_actions,
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts the task; returns the first observation.
+    pub async fn reset(&self, task: &TaskSpec) -> anyhow::Result<String> {
+        let first = self.env.lock().await.reset(task).await?;
+        let mut st = self.state();
+        *st = State::default();
+        st.observation = first.clone();
+        Ok(first)
+    }
+
+    /// Takes what happened since the last call.
+    pub fn take_turn(&self) -> Turn {
+        let mut st = self.state();
+        st.stack.clear();
+        std::mem::take(&mut st.turn)
+    }
+
+    pub fn done(&self) -> bool {
+        self.state().done
+    }
+    pub fn won(&self) -> bool {
+        self.state().won
+    }
+    pub fn reward(&self) -> f64 {
+        self.state().reward
+    }
+    /// Environment actions taken so far.
+    pub fn actions(&self) -> usize {
+        self.state().actions
+    }
+    pub fn observation(&self) -> String {
+        self.state().observation.clone()
+    }
+
+    /// One action, from Rust (what `env.step` does for a snippet).
+    pub async fn step(&self, command: &str) -> Result<String, String> {
+        {
+            let st = self.state();
+            if st.done {
+                return Err(format!(
+                    "the episode is over ({}); no more actions",
+                    if st.won {
+                        "the task is solved"
+                    } else {
+                        "not solved"
+                    }
+                ));
+            }
+            if st.actions >= self.max_actions {
+                return Err(format!(
+                    "out of environment actions: this episode allows {}",
+                    self.max_actions
+                ));
+            }
+        }
+        let r = self.env.lock().await.step(command).await;
+        let mut st = self.state();
+        let depth = st.stack.len() as u32;
+        match r {
+            Ok(s) => {
+                st.actions += 1;
+                st.observation = s.observation.clone();
+                st.reward += s.reward;
+                st.done |= s.done;
+                st.won |= s.won;
+                st.turn
+                    .actions
+                    .push((command.to_string(), s.observation.clone()));
+                st.turn.calls.push(CodeCall {
+                    name: "env.step".into(),
+                    args: json!(command).to_string(),
+                    result: short(&s.observation, RESULT_CHARS),
+                    error: false,
+                    depth,
+                });
+                Ok(s.observation)
+            }
+            Err(e) => {
+                let msg = format!("the environment failed on {command:?}: {e:#}");
+                st.turn.env_error = Some(msg.clone());
+                st.done = true;
+                Err(msg)
+            }
+        }
+    }
+
+    /// The actions valid now, if the environment lists them.
+    pub async fn admissible(&self) -> Option<Vec<String>> {
+        self.env.lock().await.admissible_actions()
+    }
+
+    fn record_top(&self, name: &str, args: &Value, result: &str) {
+        let mut st = self.state();
+        if st.stack.is_empty() {
+            st.turn.calls.push(CodeCall {
+                name: name.into(),
+                args: args.to_string(),
+                result: short(result, RESULT_CHARS),
+                error: false,
+                depth: 0,
+            });
+        }
+    }
+
+    /// The grants of the generic environment API, plus `trace.enter` / `trace.exit` (how the
+    /// session's skill wrappers report calls). Host functions run on tokio's blocking pool;
+    /// `rt` drives the environment's async methods from there.
+    pub fn grants(&self, rt: tokio::runtime::Handle) -> HostFunctions {
+        let (b1, b2, b3, b4, b5) = (
+            self.clone(),
+            self.clone(),
+            self.clone(),
+            self.clone(),
+            self.clone(),
+        );
+        let (rt1, rt2) = (rt.clone(), rt);
+        HostFunctions::new()
+            .grant("env.step", move |args| {
+                let cmd = arg_str(&args, 0, "command")
+                    .ok_or("env.step(command: str): give the command as a string")?;
+                rt1.block_on(b1.step(&cmd)).map(Value::String)
+            })
+            .grant("env.admissible", move |args| {
+                let v = rt2.block_on(b2.admissible()).unwrap_or_default();
+                b2.record_top("env.admissible", &args, &format!("{} commands", v.len()));
+                Ok(json!(v))
+            })
+            .grant("env.observation", move |args| {
+                let o = b3.observation();
+                b3.record_top("env.observation", &args, &o);
+                Ok(json!(o))
+            })
+            .grant("trace.enter", move |args| {
+                let name = arg_str(&args, 0, "name").unwrap_or_default();
+                let a = arg_str(&args, 1, "args").unwrap_or_default();
+                let mut st = b4.state();
+                let depth = st.stack.len() as u32;
+                let i = st.turn.calls.len();
+                st.turn.calls.push(CodeCall {
+                    name,
+                    args: a,
+                    result: "(did not return)".into(),
+                    error: false,
+                    depth,
+                });
+                st.stack.push(i);
+                Ok(Value::Null)
+            })
+            .grant("trace.exit", move |args| {
+                let result = arg_str(&args, 1, "result").unwrap_or_default();
+                let error = args.get(2).and_then(Value::as_bool).unwrap_or(false);
+                let mut st = b5.state();
+                if let Some(i) = st.stack.pop() {
+                    if let Some(c) = st.turn.calls.get_mut(i) {
+                        c.result = short(&result, RESULT_CHARS);
+                        c.error = error;
+                    }
+                }
+                Ok(Value::Null)
+            })
+    }
+}
+
+/// Argument `i` (positional) or `key` (keyword) as a string.
+fn arg_str(args: &Value, i: usize, key: &str) -> Option<String> {
+    args.get(i)
+        .or_else(|| args.get(key))
+        .and_then(Value::as_str)
+        .map(String::from)
+}

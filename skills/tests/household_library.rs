@@ -1,0 +1,157 @@
+//! The hand-written household library (`examples/skills/household`) on the real sandbox and the
+//! real household world: imported through the static checks, retrieved for goals, and called by
+//! a code-action agent whose model is scripted (it writes the right call sequence for each task
+//! type, so this measures the skills, not a model) on all 134 unseen games.
+
+use hone_core::env::Environment;
+use hone_core::llm::Scripted;
+use hone_core::trajectory::Action;
+use hone_envs::household::{HouseholdEnv, Split, TaskType, World};
+use hone_sandbox::{Sandbox, SandboxConfig};
+use hone_skills::agent::CodeAgentConfig;
+use hone_skills::household::{runner, INSTRUCTIONS};
+use hone_skills::{CodeAgent, SkillLibrary};
+use std::path::Path;
+use std::sync::Arc;
+
+fn sandbox() -> Sandbox {
+    SandboxConfig::new().build().expect("building the sandbox")
+}
+
+fn library_dir() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/skills/household"
+    ))
+}
+
+/// The code a competent planner writes for a goal, with the library's skills.
+fn plan(t: &hone_envs::household::TaskDef) -> String {
+    let o = &t.object;
+    let r = t.receptacle.clone().unwrap_or_default();
+    let body = match t.kind {
+        TaskType::PickAndPlaceSimple => format!("x = find_and_take('{o}')\nput_in(x, '{r}')"),
+        TaskType::PickCleanThenPlaceInRecep => {
+            format!("x = find_and_take('{o}')\nclean(x)\nput_in(x, '{r}')")
+        }
+        TaskType::PickHeatThenPlaceInRecep => {
+            format!("x = find_and_take('{o}')\nheat(x)\nput_in(x, '{r}')")
+        }
+        TaskType::PickCoolThenPlaceInRecep => {
+            format!("x = find_and_take('{o}')\ncool(x)\nput_in(x, '{r}')")
+        }
+        TaskType::LookAtObjInLight => format!(
+            "look_under_lamp('{o}', '{}')",
+            t.lamp.clone().unwrap_or_default()
+        ),
+        TaskType::PickTwoObjAndPlace => format!(
+            "a = find_and_take('{o}')\nput_in(a, '{r}')\nb = find_and_take('{o}', avoid='{r}')\nput_in(b, '{r}')"
+        ),
+    };
+    format!("Thought: the plan for this task type.\n```python\n{body}\n```")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_written_library_imports_retrieves_and_solves_unseen_games() {
+    let sb = sandbox();
+    let lib = SkillLibrary::temporary().unwrap();
+    let added = lib
+        .import(library_dir(), &sb, "household")
+        .await
+        .expect("the shipped library passes its checks");
+    assert_eq!(added.len(), 8, "{added:?}");
+    assert_eq!(lib.examples("household").unwrap().len(), 2);
+    let fat = lib.get("find_and_take").unwrap().unwrap();
+    assert_eq!(fat.calls, ["receptacles", "visit"]);
+    assert_eq!(fat.provenance.source, "hand-written");
+    assert!(fat.api.contains(&"env.step".to_string()), "{:?}", fat.api);
+
+    // Retrieval: the goal's verb finds its skill; scope adds what it calls.
+    let top = lib
+        .retrieve("cool some mug and put it in cabinet", "household", None, 3)
+        .unwrap();
+    let names: Vec<&str> = top.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"cool"), "{names:?}");
+    let scope = lib.scope(&top).unwrap();
+    let pos = |n: &str| scope.iter().position(|s| s.name == n);
+    assert!(
+        pos("visit").unwrap() < pos("cool").unwrap(),
+        "callees come first"
+    );
+
+    // Every unseen game, the right calls: how often do the skills alone solve it, in how many
+    // environment actions?
+    let all = lib.list().unwrap();
+    let games = Split::Unseen.games();
+    let (mut won, mut actions, mut over50) = (0usize, Vec::new(), 0usize);
+    let mut failures = Vec::new();
+    for g in &games {
+        let world = Arc::new(World::new(g.clone()).unwrap());
+        let task = HouseholdEnv::task(g);
+        let env: Box<dyn Environment> =
+            Box::new(HouseholdEnv::new(world).react_format(true).max_steps(1000));
+        let model = Arc::new(Scripted::new([plan(&g.task).as_str()]));
+        let agent = CodeAgent::new(model, sb.clone(), INSTRUCTIONS).config(CodeAgentConfig {
+            max_turns: 1,
+            max_actions: 1000,
+            ..Default::default()
+        });
+        let ep = agent.run_env(env, &task, &all, &[]).await.unwrap();
+        let n = ep.metrics.get("env_actions").copied().unwrap_or(0.0) as usize;
+        if ep.won {
+            won += 1;
+            actions.push(n);
+            over50 += usize::from(n > 50);
+        } else {
+            failures.push(format!(
+                "{}: {}",
+                task.id,
+                ep.steps.last().map_or("", |s| s.observation.as_str())
+            ));
+        }
+        // The calls are in the trajectory, skills and the env actions inside them.
+        let Action::Code { calls, .. } = &ep.steps[0].action else {
+            panic!("a code step")
+        };
+        assert!(calls
+            .iter()
+            .any(|c| c.name == "find_and_take" || c.name == "look_under_lamp"));
+        assert!(calls.iter().any(|c| c.name == "env.step" && c.depth > 0));
+    }
+    actions.sort_unstable();
+    let median = actions.get(actions.len() / 2).copied().unwrap_or(0);
+    println!(
+        "hand-written library, scripted calls: {won}/{} unseen games won; env actions median {median}, max {}, {over50} over 50",
+        games.len(),
+        actions.last().copied().unwrap_or(0)
+    );
+    for f in &failures {
+        println!("  not won: {f}");
+    }
+    assert!(won * 100 >= games.len() * 95, "{won}/{}", games.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_gives_the_agent_retrieved_skills_and_library_examples() {
+    let sb = sandbox();
+    let lib = SkillLibrary::temporary().unwrap();
+    lib.import(library_dir(), &sb, "household").await.unwrap();
+    let model = Arc::new(Scripted::new(["unused"]));
+    let r = runner(model, sb, CodeAgentConfig::default(), Some(lib), 3);
+    let task = hone_core::env::TaskSpec::new("t")
+        .family("pick_heat_then_place_in_recep")
+        .goal("heat some egg and put it in countertop");
+    let (skills, examples) = r.context_for(&task).unwrap();
+    let names: Vec<&str> = skills.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        names.contains(&"heat") && names.contains(&"put_in"),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"visit"),
+        "dependencies are in scope: {names:?}"
+    );
+    assert_eq!(examples.len(), 2);
+    let system = r.agent.system(&skills);
+    assert!(system.contains("def heat(obj: str) -> str:"), "{system}");
+}
