@@ -135,8 +135,15 @@ async fn code_runner(
         constrain: a.constrain,
         ..Default::default()
     };
+    let trials = a.trials.max(1);
+    let variant = if trials > 1 {
+        a.variant
+    } else {
+        ReflectionVariant::Retry
+    };
     let manifest = manifest
         .setting("agent", Agent::Code)
+        .setting("reflection variant", variant)
         .setting("skills", skills)
         .setting("skills per goal", a.top_k)
         .setting("max turns", a.max_turns)
@@ -144,9 +151,10 @@ async fn code_runner(
         .setting("snippet timeout s", a.snippet_timeout)
         .setting("constrained", a.constrain)
         .setting("repeat limit", config.repeat_limit)
-        .info("trials", 1);
+        .info("trials", trials);
     let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
-    let runner = hone_skills::household::runner(model, sandbox, config, library, a.top_k);
+    let runner =
+        hone_skills::household::runner(model, sandbox, config, library, a.top_k, trials, variant);
     Ok((manifest, Box::new(runner)))
 }
 

@@ -20,7 +20,9 @@ use hone_core::env::{Environment, TaskSpec};
 use hone_core::eval::{TaskContext, TaskRunner};
 use hone_core::guard::LoopGuard;
 use hone_core::llm::{ChatModel, ChatRequest, Constraint, LlmError, Message};
+use hone_core::reflexion::reflection_prompt;
 use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
+use hone_core::ReflectionVariant;
 use hone_sandbox::{RunOptions, RunStatus, Sandbox, Session};
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -248,8 +250,8 @@ impl CodeAgent {
         s
     }
 
-    /// The first user message: worked examples, then the task.
-    pub fn opening(examples: &[Example], first_observation: &str) -> String {
+    /// The first user message: worked examples, lessons from earlier trials, then the task.
+    pub fn opening(examples: &[Example], memory: &[String], first_observation: &str) -> String {
         let mut s = String::new();
         for (i, e) in examples.iter().enumerate() {
             let _ = write!(
@@ -259,6 +261,13 @@ impl CodeAgent {
                 e.task.trim().trim_start_matches("Your task is to: "),
                 e.code.trim_end()
             );
+        }
+        if !memory.is_empty() {
+            s.push_str("Your memory for the task below:\n");
+            for (i, m) in memory.iter().enumerate() {
+                let _ = writeln!(s, "Trial {}:\n{}", i + 1, m.trim_end());
+            }
+            s.push('\n');
         }
         s.push_str("Here is the task.\n");
         s.push_str(first_observation.trim_end());
@@ -350,8 +359,20 @@ impl CodeAgent {
         skills: &[Skill],
         examples: &[Example],
     ) -> anyhow::Result<Episode> {
+        self.run_with_memory(env, task, skills, examples, &[]).await
+    }
+
+    /// As [`CodeAgent::run_env`], with lessons from earlier trials shown before the task.
+    pub async fn run_with_memory(
+        &self,
+        env: Box<dyn Environment>,
+        task: &TaskSpec,
+        skills: &[Skill],
+        examples: &[Example],
+        memory: &[String],
+    ) -> anyhow::Result<Episode> {
         let span = tracing::info_span!("code_episode", task = %task.id);
-        self.run_inner(env, task, skills, examples)
+        self.run_inner(env, task, skills, examples, memory)
             .instrument(span)
             .await
     }
@@ -362,6 +383,7 @@ impl CodeAgent {
         task: &TaskSpec,
         skills: &[Skill],
         examples: &[Example],
+        memory: &[String],
     ) -> anyhow::Result<Episode> {
         let t0 = Instant::now();
         let mut ep = Episode::new(task.clone(), self.model.name());
@@ -393,7 +415,7 @@ impl CodeAgent {
         let mut need_setup = true;
         let mut messages = vec![
             Message::system(self.system(skills)),
-            Message::user(Self::opening(examples, &first)),
+            Message::user(Self::opening(examples, memory, &first)),
         ];
         let mut guard = LoopGuard::new(self.config.repeat_limit.max(1), 0);
         let mut skill_calls = 0usize;
@@ -520,6 +542,12 @@ impl CodeAgent {
 /// goal, else `fallback_examples`).
 pub struct CodeRunner {
     pub agent: CodeAgent,
+    /// Trials per task: after a failed trial the model writes a lesson (Reflexion's prompt,
+    /// `variant`) shown before the task in the next one. 1: a single episode.
+    pub trials: u32,
+    pub variant: ReflectionVariant,
+    /// Lessons shown per trial (Reflexion: 3).
+    pub memory_k: usize,
     /// The skills' environment kind (`household`, `web`, …) and site.
     pub env_kind: String,
     pub site: Option<String>,
@@ -604,12 +632,72 @@ impl TaskRunner for CodeRunner {
         cx: &TaskContext<'_>,
         task: &TaskSpec,
     ) -> anyhow::Result<Vec<Episode>> {
-        if let Some(ep) = cx.store.finished_episode(cx.run, &task.id, "", 0)? {
-            return Ok(vec![ep]);
+        let mut out = Vec::new();
+        for trial in 0..self.trials.max(1) {
+            let mut ep = match cx.store.finished_episode(cx.run, &task.id, "", trial)? {
+                Some(done) => done,
+                None => {
+                    let ep = self.run_trial(cx, task, trial).await?;
+                    cx.store.put_episode(cx.run, &ep)?;
+                    hone_core::store::failpoint("episode-stored");
+                    ep
+                }
+            };
+            let reflect = !ep.won
+                && !ep.is_error()
+                && trial + 1 < self.trials
+                && self.variant != ReflectionVariant::Retry;
+            if reflect && ep.reflection.is_none() {
+                let prompt = reflection_prompt(
+                    self.variant,
+                    &ep,
+                    &format!("Your task is to: {}.", task.goal),
+                );
+                let req = ChatRequest::new(vec![Message::user(prompt)])
+                    .temperature(0.0)
+                    .max_tokens(300);
+                match self.agent.model.chat(req).await {
+                    Ok(r) => {
+                        ep.reflection = Some(r.text().trim().to_string());
+                        cx.store.put_reflection(cx.run, cx.run, &ep)?;
+                    }
+                    Err(e) => {
+                        tracing::warn!(task = %task.id, trial, "reflection failed: {e}");
+                        out.push(ep);
+                        break;
+                    }
+                }
+            }
+            let stop = ep.won || ep.is_error();
+            out.push(ep);
+            if stop {
+                break;
+            }
         }
+        Ok(out)
+    }
+}
+
+impl CodeRunner {
+    async fn run_trial(
+        &self,
+        cx: &TaskContext<'_>,
+        task: &TaskSpec,
+        trial: u32,
+    ) -> anyhow::Result<Episode> {
         let (skills, examples) = self.context_for(task)?;
+        let memory: Vec<String> = cx
+            .store
+            .reflections_for_task(cx.run, task, self.memory_k)?
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
         let env = cx.environment(task)?;
-        let mut ep = self.agent.run_env(env, task, &skills, &examples).await?;
+        let mut ep = self
+            .agent
+            .run_with_memory(env, task, &skills, &examples, &memory)
+            .await?;
+        ep.trial = trial;
         ep.metrics
             .insert("skills_in_scope".into(), skills.len() as f64);
         if let Some(lib) = &self.library {
@@ -632,8 +720,7 @@ impl TaskRunner for CodeRunner {
                 }
             }
         }
-        cx.store.put_episode(cx.run, &ep)?;
-        Ok(vec![ep])
+        Ok(ep)
     }
 }
 

@@ -314,6 +314,9 @@ impl Discovery {
             library: Some(self.library.clone()),
             k: self.config.k,
             examples_per_task: 2,
+            trials: 1,
+            variant: hone_core::ReflectionVariant::Retry,
+            memory_k: 3,
             fallback_examples: Vec::new(),
         };
         let (in_scope, examples) = runner.context_for(&task)?;

@@ -8,6 +8,7 @@ use crate::library::{Example, SkillLibrary};
 use anyhow::Context;
 use hone_core::env::{Environment, TaskSpec};
 use hone_core::llm::ChatModel;
+use hone_core::ReflectionVariant;
 use hone_envs::household::{HouseholdEnv, Split, TaskType, World};
 use hone_sandbox::Sandbox;
 use std::sync::Arc;
@@ -76,13 +77,16 @@ for place in places:
 }
 
 /// The code-action runner for household games: `library` (if any) gives the top `k` skills
-/// per goal and its worked examples; without one, the agent gets [`raw_examples`].
+/// per goal and its worked examples; without one, the agent gets [`raw_examples`]. `trials`
+/// above 1 adds Reflexion: a lesson (`variant`) after each failed trial, shown in the next.
 pub fn runner(
     model: Arc<dyn ChatModel>,
     sandbox: Sandbox,
     config: CodeAgentConfig,
     library: Option<SkillLibrary>,
     k: usize,
+    trials: u32,
+    variant: ReflectionVariant,
 ) -> CodeRunner {
     CodeRunner {
         agent: CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
@@ -91,6 +95,9 @@ pub fn runner(
         library,
         k,
         examples_per_task: 2,
+        trials,
+        variant,
+        memory_k: 3,
         fallback_examples: raw_examples(),
     }
 }

@@ -137,7 +137,15 @@ async fn the_runner_gives_the_agent_retrieved_skills_and_library_examples() {
     let lib = SkillLibrary::temporary().unwrap();
     lib.import(library_dir(), &sb, "household").await.unwrap();
     let model = Arc::new(Scripted::new(["unused"]));
-    let r = runner(model, sb, CodeAgentConfig::default(), Some(lib), 3);
+    let r = runner(
+        model,
+        sb,
+        CodeAgentConfig::default(),
+        Some(lib),
+        3,
+        1,
+        hone_core::ReflectionVariant::Retry,
+    );
     let task = hone_core::env::TaskSpec::new("t")
         .family("pick_heat_then_place_in_recep")
         .goal("heat some egg and put it in countertop");

@@ -2,7 +2,8 @@ def clean(obj: str) -> str:
     """Clean the object you hold: goes to the sinkbasin and washes it there.
 
     obj: what you hold, e.g. 'apple 1' (or just its type, 'apple').
-    Returns the environment's answer. Put the object where it belongs afterwards.
+    Returns the environment's answer. Put the object where it belongs afterwards: this is
+    the middle step of tasks like "put a clean X in Y" or "clean some X and put it in Y".
     Example: clean('apple 1')
     """
     for r in receptacles():

@@ -2,7 +2,8 @@ def cool(obj: str) -> str:
     """Cool the object you hold: goes to the fridge and cools it there.
 
     obj: what you hold, e.g. 'apple 1' (or just its type, 'apple').
-    Returns the environment's answer. Put the object where it belongs afterwards.
+    Returns the environment's answer. Put the object where it belongs afterwards: this is
+    the middle step of tasks like "put a cool X in Y" or "cool some X and put it in Y".
     Example: cool('apple 1')
     """
     for r in receptacles():

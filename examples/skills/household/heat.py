@@ -2,7 +2,8 @@ def heat(obj: str) -> str:
     """Heat the object you hold: goes to the microwave and heats it there.
 
     obj: what you hold, e.g. 'apple 1' (or just its type, 'apple').
-    Returns the environment's answer. Put the object where it belongs afterwards.
+    Returns the environment's answer. Put the object where it belongs afterwards: this is
+    the middle step of tasks like "put a hot X in Y" or "heat some X and put it in Y".
     Example: heat('apple 1')
     """
     for r in receptacles():
