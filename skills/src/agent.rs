@@ -13,7 +13,7 @@
 //! ```
 
 use crate::api::{EnvBridge, Turn};
-use crate::library::{rank, Example, SkillLibrary};
+use crate::library::{rank_texts, Example, SkillLibrary};
 use crate::skill::Skill;
 use async_trait::async_trait;
 use hone_core::env::{Environment, TaskSpec};
@@ -583,45 +583,16 @@ impl CodeRunner {
     }
 }
 
-/// The `n` examples whose tasks share most words with `goal` (BM25), in library order on ties.
+/// The `n` examples whose tasks share most words with `goal` (BM25), then the rest in library
+/// order.
 pub fn rank_examples(examples: &[Example], goal: &str, n: usize) -> Vec<Example> {
-    if examples.len() <= n {
-        return examples.to_vec();
-    }
-    let as_skills: Vec<Skill> = examples
-        .iter()
-        .enumerate()
-        .map(|(i, e)| Skill {
-            name: format!("{i:04}"),
-            code: String::new(),
-            signature: String::new(),
-            doc: e.task.clone(),
-            params: vec![],
-            env: e.env.clone(),
-            site: String::new(),
-            version: 1,
-            tests: 0,
-            successes: 0,
-            failures: 0,
-            uses: 0,
-            enabled: true,
-            calls: vec![],
-            api: vec![],
-            provenance: Default::default(),
-        })
+    let tasks: Vec<String> = examples.iter().map(|e| e.task.clone()).collect();
+    let mut picked: Vec<usize> = rank_texts(&tasks, goal).into_iter().map(|h| h.0).collect();
+    let rest: Vec<usize> = (0..examples.len())
+        .filter(|i| !picked.contains(i))
         .collect();
-    let mut picked: Vec<usize> = rank(&as_skills, goal, n)
-        .iter()
-        .filter_map(|s| s.name.parse().ok())
-        .collect();
-    for i in 0..examples.len() {
-        if picked.len() >= n {
-            break;
-        }
-        if !picked.contains(&i) {
-            picked.push(i);
-        }
-    }
+    picked.extend(rest);
+    picked.truncate(n);
     picked.into_iter().map(|i| examples[i].clone()).collect()
 }
 

@@ -53,6 +53,18 @@ def _chain(node):
     return None
 
 
+def _imports(node, errors):
+    # The names an import binds; an import of a module outside MODULES is an error.
+    bound = set()
+    for a in node.names:
+        mod = node.module if isinstance(node, ast.ImportFrom) else a.name
+        if mod not in MODULES:
+            errors.append("line %d imports %s; a skill may import only %s"
+                          % (node.lineno, mod, ", ".join(sorted(MODULES))))
+        bound.add(a.asname or a.name.split(".")[0])
+    return bound
+
+
 def check(code, name="", api=(), skills=(), roots=()):
     errors = []
     try:
@@ -65,12 +77,7 @@ def check(code, name="", api=(), skills=(), roots=()):
         if isinstance(node, ast.FunctionDef):
             defs.append(node)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for a in node.names:
-                mod = node.module if isinstance(node, ast.ImportFrom) else a.name
-                if mod not in MODULES:
-                    errors.append("line %d imports %s; a skill may import only %s"
-                                  % (node.lineno, mod, ", ".join(sorted(MODULES))))
-                modules.add(a.asname or a.name.split(".")[0])
+            modules |= _imports(node, errors)
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
                 and isinstance(node.value.value, str):
             pass
@@ -123,12 +130,7 @@ def check(code, name="", api=(), skills=(), roots=()):
         elif isinstance(node, ast.ExceptHandler) and node.name:
             local.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for a in node.names:
-                mod = node.module if isinstance(node, ast.ImportFrom) else a.name
-                if mod not in MODULES:
-                    errors.append("line %d imports %s; a skill may import only %s"
-                                  % (node.lineno, mod, ", ".join(sorted(MODULES))))
-                local.add(a.asname or a.name.split(".")[0])
+            local |= _imports(node, errors)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             errors.append("line %d: global and nonlocal are not allowed" % node.lineno)
     api = set(api)

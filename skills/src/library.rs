@@ -504,22 +504,8 @@ impl SkillLibrary {
 
 /// BM25 ranking of `skills` for `query` (see [`SkillLibrary::retrieve`]).
 pub fn rank(skills: &[Skill], query: &str, k: usize) -> Vec<Skill> {
-    if skills.is_empty() || k == 0 {
-        return Vec::new();
-    }
-    let docs: Vec<Document<usize>> = skills
-        .iter()
-        .enumerate()
-        .map(|(i, s)| Document::new(i, s.search_text()))
-        .collect();
-    let engine = SearchEngineBuilder::<usize>::with_documents(Language::English, docs).build();
-    let query = query.replace('_', " ");
-    let mut hits: Vec<(usize, f32)> = engine
-        .search(&query, skills.len())
-        .into_iter()
-        .filter(|r| r.score > 0.0)
-        .map(|r| (r.document.id, r.score))
-        .collect();
+    let texts: Vec<String> = skills.iter().map(Skill::search_text).collect();
+    let mut hits = rank_texts(&texts, query);
     hits.sort_by(|a, b| {
         b.1.total_cmp(&a.1)
             .then_with(|| {
@@ -533,4 +519,26 @@ pub fn rank(skills: &[Skill], query: &str, k: usize) -> Vec<Skill> {
         .take(k)
         .map(|(i, _)| skills[i].clone())
         .collect()
+}
+
+/// BM25 scores of `texts` for `query` (English stemming and stop words; `_` read as a space):
+/// `(index, score)` of every text with a word in common, best first, ties in text order.
+pub fn rank_texts(texts: &[String], query: &str) -> Vec<(usize, f32)> {
+    if texts.is_empty() {
+        return Vec::new();
+    }
+    let docs: Vec<Document<usize>> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Document::new(i, t.replace('_', " ")))
+        .collect();
+    let engine = SearchEngineBuilder::<usize>::with_documents(Language::English, docs).build();
+    let mut hits: Vec<(usize, f32)> = engine
+        .search(&query.replace('_', " "), texts.len())
+        .into_iter()
+        .filter(|r| r.score > 0.0)
+        .map(|r| (r.document.id, r.score))
+        .collect();
+    hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    hits
 }
