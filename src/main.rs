@@ -9,6 +9,7 @@ mod cmd_reasoning;
 mod cmd_sandbox;
 mod cmd_serve;
 mod cmd_skills;
+mod cmd_web;
 mod model_args;
 
 use clap::{Parser, Subcommand};
@@ -61,6 +62,11 @@ enum Cmd {
     Skills {
         #[command(subcommand)]
         cmd: cmd_skills::SkillsCmd,
+    },
+    /// WebArena task files and evaluators: `hone web tasks check FILE`, `hone web judge`.
+    Web {
+        #[command(subcommand)]
+        cmd: cmd_web::WebCmd,
     },
     /// Benchmarks that print figures and ratios side by side.
     Bench {
@@ -162,6 +168,7 @@ async fn main() {
         Cmd::Show(a) => cmd_agent::show(a).map(|_| 0),
         Cmd::Models { cmd } => cmd_models::run(cmd).map(|_| 0),
         Cmd::Skills { cmd } => cmd_skills::run(cmd).await.map(|_| 0),
+        Cmd::Web { cmd } => cmd_web::run(cmd).await.map(|_| 0),
         Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),

@@ -5,5 +5,6 @@
 //! Each implements `hone_core::Environment`; an environment knows nothing of models.
 
 pub mod household;
+pub mod web;
 
 pub use household::{HouseholdEnv, Split, TaskType};

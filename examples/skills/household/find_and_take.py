@@ -9,6 +9,9 @@ def find_and_take(obj: str, avoid: str = "") -> str:
     """
     import re
     pattern = re.compile(r"\b(" + re.escape(obj) + (r")\b" if obj[-1:].isdigit() else r" \d+)\b"))
+    if any(r.rsplit(" ", 1)[0] == obj.rsplit(" ", 1)[0] for r in receptacles()):
+        raise ValueError("%s is a receptacle, not an object to take: to put something in or on "
+                         "it, use put_in(obj, %r)" % (obj, obj.rsplit(" ", 1)[0]))
     carrying = env.step("inventory")
     if "carrying:" in carrying:
         m = pattern.search(carrying)

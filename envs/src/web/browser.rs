@@ -1,0 +1,429 @@
+//! Chromium, launched headless once per process (or connected to by URL), and pages: one
+//! browser context per page, so each episode has its own cookies and storage and episodes run
+//! side by side in one browser.
+
+use super::cdp::{Cdp, CdpError, Event};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Flags that work offline and as root (Chromium's sandbox needs a user namespace it does not
+/// get as root in a container; the episode's isolation is the browser context, and the pages
+/// are hone's own sites or an allow-list).
+pub const FLAGS: &[&str] = &[
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+];
+
+/// Time-out of one protocol call that should be instant.
+pub const CALL: Duration = Duration::from_secs(10);
+
+/// A running Chromium and one websocket to it.
+pub struct Browser {
+    /// The process when hone launched it (dropped: the browser exits).
+    process: Mutex<Option<headless_chrome::Browser>>,
+    cdp: Mutex<Arc<Cdp>>,
+    /// Where the browser came from: `None` when hone launched it.
+    remote: Option<String>,
+}
+
+fn find_chromium() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("HONE_CHROMIUM") {
+        return Some(p.into());
+    }
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    })
+}
+
+async fn launch_process() -> anyhow::Result<(headless_chrome::Browser, String)> {
+    let path = find_chromium().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no Chromium found (looked for chromium, chromium-browser, google-chrome on PATH and \
+             $HONE_CHROMIUM); on Debian: apt-get install chromium"
+        )
+    })?;
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&std::ffi::OsStr> = FLAGS.iter().map(std::ffi::OsStr::new).collect();
+        let opts = headless_chrome::LaunchOptions {
+            headless: true,
+            sandbox: false,
+            path: Some(path.clone()),
+            args,
+            window_size: Some((1280, 900)),
+            idle_browser_timeout: Duration::from_secs(365 * 24 * 3600),
+            ..Default::default()
+        };
+        let b = headless_chrome::Browser::new(opts)
+            .map_err(|e| anyhow::anyhow!("starting {}: {e}", path.display()))?;
+        let url = b.get_ws_url();
+        Ok((b, url))
+    })
+    .await?
+}
+
+impl Browser {
+    /// Launches Debian's Chromium headless.
+    pub async fn launch() -> anyhow::Result<Arc<Self>> {
+        let (process, url) = launch_process().await?;
+        let cdp = Cdp::connect(&url).await?;
+        Ok(Arc::new(Self {
+            process: Mutex::new(Some(process)),
+            cdp: Mutex::new(cdp),
+            remote: None,
+        }))
+    }
+
+    /// Connects to a running browser's DevTools websocket (`--cdp ws://…`).
+    pub async fn connect(url: &str) -> anyhow::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            process: Mutex::new(None),
+            cdp: Mutex::new(Cdp::connect(url).await?),
+            remote: Some(url.to_string()),
+        }))
+    }
+
+    pub fn cdp(&self) -> Arc<Cdp> {
+        self.cdp.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether the browser still answers.
+    pub async fn alive(&self) -> bool {
+        self.cdp()
+            .call(
+                "Browser.getVersion",
+                json!({}),
+                None,
+                Duration::from_secs(3),
+            )
+            .await
+            .is_ok()
+    }
+
+    /// Starts the browser again after it died (a launched one is relaunched; a remote one is
+    /// reconnected). Pages of the old browser are gone.
+    pub async fn recover(&self) -> anyhow::Result<()> {
+        let cdp = match &self.remote {
+            Some(url) => Cdp::connect(url).await?,
+            None => {
+                let old = self
+                    .process
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                drop(old);
+                let (process, url) = launch_process().await?;
+                *self.process.lock().unwrap_or_else(|e| e.into_inner()) = Some(process);
+                Cdp::connect(&url).await?
+            }
+        };
+        *self.cdp.lock().unwrap_or_else(|e| e.into_inner()) = cdp;
+        tracing::warn!("the browser was restarted");
+        Ok(())
+    }
+
+    /// The process id of a launched browser (tests kill it to check recovery).
+    pub fn pid(&self) -> Option<u32> {
+        self.process
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(|b| b.get_process_id())
+    }
+
+    /// A fresh page in its own browser context (own cookies and storage), at `about:blank`.
+    pub async fn new_page(self: &Arc<Self>) -> anyhow::Result<Page> {
+        let cdp = self.cdp();
+        let ctx = cdp
+            .call(
+                "Target.createBrowserContext",
+                json!({"disposeOnDetach": true}),
+                None,
+                CALL,
+            )
+            .await?;
+        let context = ctx["browserContextId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let t = cdp
+            .call(
+                "Target.createTarget",
+                json!({"url": "about:blank", "browserContextId": context}),
+                None,
+                CALL,
+            )
+            .await?;
+        let target = t["targetId"].as_str().unwrap_or_default().to_string();
+        let page = Page::attach(self.clone(), cdp, context, target).await?;
+        Ok(page)
+    }
+}
+
+/// A JavaScript dialog the page opened (dismissed at once).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dialog {
+    pub kind: String,
+    pub message: String,
+}
+
+/// One tab in its own browser context.
+pub struct Page {
+    browser: Arc<Browser>,
+    cdp: Arc<Cdp>,
+    pub context: String,
+    pub target: String,
+    pub session: String,
+    /// Other tabs of the same context (WebArena's `new_tab`): (target, session).
+    dialogs: Arc<Mutex<Vec<Dialog>>>,
+    crashed: Arc<std::sync::atomic::AtomicBool>,
+    watcher: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        self.watcher.abort();
+        // Disposing the context closes its tabs; best effort, without waiting.
+        let cdp = self.cdp.clone();
+        let context = self.context.clone();
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = cdp
+                    .call(
+                        "Target.disposeBrowserContext",
+                        json!({"browserContextId": context}),
+                        None,
+                        CALL,
+                    )
+                    .await;
+            });
+        }
+    }
+}
+
+impl Page {
+    async fn attach(
+        browser: Arc<Browser>,
+        cdp: Arc<Cdp>,
+        context: String,
+        target: String,
+    ) -> anyhow::Result<Self> {
+        let a = cdp
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target, "flatten": true}),
+                None,
+                CALL,
+            )
+            .await?;
+        let session = a["sessionId"].as_str().unwrap_or_default().to_string();
+        let dialogs: Arc<Mutex<Vec<Dialog>>> = Arc::default();
+        let crashed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut events = cdp.events();
+        let (c2, s2, d2, k2) = (
+            cdp.clone(),
+            session.clone(),
+            dialogs.clone(),
+            crashed.clone(),
+        );
+        let watcher = tokio::spawn(async move {
+            loop {
+                let ev: Event = match events.recv().await {
+                    Ok(e) => e,
+                    Err(broadcast_err) => {
+                        if matches!(
+                            broadcast_err,
+                            tokio::sync::broadcast::error::RecvError::Closed
+                        ) {
+                            break;
+                        }
+                        continue;
+                    }
+                };
+                if ev.session.as_deref() != Some(s2.as_str()) {
+                    continue;
+                }
+                match ev.method.as_str() {
+                    "Page.javascriptDialogOpening" => {
+                        d2.lock().unwrap_or_else(|e| e.into_inner()).push(Dialog {
+                            kind: ev.params["type"].as_str().unwrap_or("alert").into(),
+                            message: ev.params["message"].as_str().unwrap_or("").into(),
+                        });
+                        let c = c2.clone();
+                        let s = s2.clone();
+                        tokio::spawn(async move {
+                            let _ = c
+                                .call(
+                                    "Page.handleJavaScriptDialog",
+                                    json!({"accept": false}),
+                                    Some(&s),
+                                    CALL,
+                                )
+                                .await;
+                        });
+                    }
+                    "Inspector.targetCrashed" => {
+                        k2.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    _ => {}
+                }
+            }
+        });
+        for m in ["Page.enable", "Runtime.enable", "Inspector.enable"] {
+            cdp.call(m, json!({}), Some(&session), CALL).await?;
+        }
+        Ok(Self {
+            browser,
+            cdp,
+            context,
+            target,
+            session,
+            dialogs,
+            crashed,
+            watcher,
+        })
+    }
+
+    pub fn browser(&self) -> &Arc<Browser> {
+        &self.browser
+    }
+
+    /// A protocol call on this page's session.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
+        self.cdp
+            .call(method, params, Some(&self.session), timeout)
+            .await
+    }
+
+    /// Whether the tab crashed (or the browser went away).
+    pub fn crashed(&self) -> bool {
+        self.crashed.load(std::sync::atomic::Ordering::SeqCst) || self.cdp.is_closed()
+    }
+
+    /// Dialogs opened (and dismissed) since the last call.
+    pub fn take_dialogs(&self) -> Vec<Dialog> {
+        std::mem::take(&mut *self.dialogs.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Evaluates `expression` in the page and returns its value (awaiting a promise). A script
+    /// still running at the time-out is terminated.
+    pub async fn eval(&self, expression: &str, timeout: Duration) -> anyhow::Result<Value> {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({
+                    "expression": expression,
+                    "returnByValue": true,
+                    "awaitPromise": true,
+                    "userGesture": true,
+                }),
+                timeout,
+            )
+            .await;
+        let r = match r {
+            Err(CdpError::Timeout { .. }) => {
+                let _ = self
+                    .cdp
+                    .call(
+                        "Runtime.terminateExecution",
+                        json!({}),
+                        Some(&self.session),
+                        CALL,
+                    )
+                    .await;
+                anyhow::bail!(
+                    "the page did not answer within {:.1} s (a script kept it busy)",
+                    timeout.as_secs_f64()
+                )
+            }
+            other => other?,
+        };
+        if let Some(ex) = r.get("exceptionDetails") {
+            let text = ex["exception"]["description"]
+                .as_str()
+                .or_else(|| ex["text"].as_str())
+                .unwrap_or("an exception");
+            anyhow::bail!("script error: {text}");
+        }
+        Ok(r["result"]["value"].clone())
+    }
+
+    /// Navigates and waits until the document has loaded (or `timeout`).
+    pub async fn goto(&self, url: &str, timeout: Duration) -> anyhow::Result<()> {
+        let nav = self
+            .call("Page.navigate", json!({"url": url}), timeout)
+            .await?;
+        if let Some(e) = nav.get("errorText").and_then(Value::as_str) {
+            anyhow::bail!("could not open {url}: {e}");
+        }
+        self.wait_loaded(timeout).await
+    }
+
+    /// Waits until `document.readyState` is `complete` (polled), at most `timeout`.
+    pub async fn wait_loaded(&self, timeout: Duration) -> anyhow::Result<()> {
+        let t0 = std::time::Instant::now();
+        loop {
+            let left = timeout.saturating_sub(t0.elapsed());
+            if left.is_zero() {
+                anyhow::bail!(
+                    "the page did not finish loading within {:.1} s",
+                    timeout.as_secs_f64()
+                );
+            }
+            match self
+                .eval("document.readyState", left.min(Duration::from_secs(2)))
+                .await
+            {
+                Ok(v) if v == "complete" => return Ok(()),
+                Ok(_) => {}
+                // A navigation replaces the context mid-call: try again.
+                Err(_) if !self.crashed() => {}
+                Err(e) => return Err(e),
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// The current URL.
+    pub async fn url(&self) -> anyhow::Result<String> {
+        Ok(self
+            .eval("location.href", CALL)
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
+    /// A PNG screenshot of the viewport.
+    pub async fn screenshot(&self) -> anyhow::Result<Vec<u8>> {
+        use base64::Engine;
+        let r = self
+            .call("Page.captureScreenshot", json!({"format": "png"}), CALL)
+            .await?;
+        Ok(base64::engine::general_purpose::STANDARD
+            .decode(r["data"].as_str().unwrap_or_default())?)
+    }
+}
