@@ -173,8 +173,22 @@ impl Browser {
             )
             .await?;
         let target = t["targetId"].as_str().unwrap_or_default().to_string();
-        let page = Page::attach(self.clone(), cdp, context, target).await?;
-        Ok(page)
+        Page::attach(self.clone(), cdp, context, target, true).await
+    }
+
+    /// Another tab in `page`'s browser context (same cookies and storage).
+    pub async fn new_tab(self: &Arc<Self>, page: &Page) -> anyhow::Result<Page> {
+        let cdp = self.cdp();
+        let t = cdp
+            .call(
+                "Target.createTarget",
+                json!({"url": "about:blank", "browserContextId": page.context}),
+                None,
+                CALL,
+            )
+            .await?;
+        let target = t["targetId"].as_str().unwrap_or_default().to_string();
+        Page::attach(self.clone(), cdp, page.context.clone(), target, false).await
     }
 }
 
@@ -192,7 +206,9 @@ pub struct Page {
     pub context: String,
     pub target: String,
     pub session: String,
-    /// Other tabs of the same context (WebArena's `new_tab`): (target, session).
+    /// The first tab of an episode disposes of its browser context when dropped (the others
+    /// share it).
+    owns_context: bool,
     dialogs: Arc<Mutex<Vec<Dialog>>>,
     crashed: Arc<std::sync::atomic::AtomicBool>,
     watcher: tokio::task::JoinHandle<()>,
@@ -203,17 +219,17 @@ impl Drop for Page {
         self.watcher.abort();
         // Disposing the context closes its tabs; best effort, without waiting.
         let cdp = self.cdp.clone();
-        let context = self.context.clone();
+        let (method, params) = if self.owns_context {
+            (
+                "Target.disposeBrowserContext",
+                json!({"browserContextId": self.context}),
+            )
+        } else {
+            ("Target.closeTarget", json!({"targetId": self.target}))
+        };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                let _ = cdp
-                    .call(
-                        "Target.disposeBrowserContext",
-                        json!({"browserContextId": context}),
-                        None,
-                        CALL,
-                    )
-                    .await;
+                let _ = cdp.call(method, params, None, CALL).await;
             });
         }
     }
@@ -225,6 +241,7 @@ impl Page {
         cdp: Arc<Cdp>,
         context: String,
         target: String,
+        owns_context: bool,
     ) -> anyhow::Result<Self> {
         let a = cdp
             .call(
@@ -296,6 +313,7 @@ impl Page {
             context,
             target,
             session,
+            owns_context,
             dialogs,
             crashed,
             watcher,
@@ -373,13 +391,86 @@ impl Page {
 
     /// Navigates and waits until the document has loaded (or `timeout`).
     pub async fn goto(&self, url: &str, timeout: Duration) -> anyhow::Result<()> {
+        let events = self.cdp.events();
         let nav = self
             .call("Page.navigate", json!({"url": url}), timeout)
             .await?;
         if let Some(e) = nav.get("errorText").and_then(Value::as_str) {
             anyhow::bail!("could not open {url}: {e}");
         }
+        if nav.get("loaderId").is_some() {
+            self.wait_stopped(events, timeout).await;
+        }
         self.wait_loaded(timeout).await
+    }
+
+    /// After an action: if a navigation starts within `grace`, waits (at most `timeout`) until
+    /// the frame stops loading. Returns whether one started.
+    pub async fn settle(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<Event>,
+        grace: Duration,
+        timeout: Duration,
+    ) -> anyhow::Result<bool> {
+        let session = self.session.clone();
+        let started = tokio::time::timeout(grace, async {
+            loop {
+                match events.recv().await {
+                    Ok(e)
+                        if e.session.as_deref() == Some(session.as_str())
+                            && matches!(
+                                e.method.as_str(),
+                                "Page.frameStartedLoading"
+                                    | "Page.frameRequestedNavigation"
+                                    | "Page.frameNavigated"
+                            ) =>
+                    {
+                        return true
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        if started {
+            self.wait_stopped(events, timeout).await;
+            self.wait_loaded(timeout).await?;
+        }
+        Ok(started)
+    }
+
+    /// Waits for this tab's `Page.frameStoppedLoading` (or `loadEventFired`), at most `timeout`.
+    async fn wait_stopped(
+        &self,
+        mut events: tokio::sync::broadcast::Receiver<Event>,
+        timeout: Duration,
+    ) {
+        let session = self.session.clone();
+        let _ = tokio::time::timeout(timeout, async {
+            loop {
+                match events.recv().await {
+                    Ok(e)
+                        if e.session.as_deref() == Some(session.as_str())
+                            && matches!(
+                                e.method.as_str(),
+                                "Page.frameStoppedLoading" | "Page.loadEventFired"
+                            ) =>
+                    {
+                        return
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+    }
+
+    /// Subscribes to the browser's events (before an action, for [`Page::settle`]).
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.cdp.events()
     }
 
     /// Waits until `document.readyState` is `complete` (polled), at most `timeout`.

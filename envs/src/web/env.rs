@@ -1,0 +1,645 @@
+//! [`WebEnv`]: one WebArena task in Chromium as an [`Environment`]. Each episode gets its own
+//! browser context (fresh cookies and storage); the observation is the page as WebArena-style
+//! accessibility-tree text; actions follow WebArena's action space; navigation is limited to
+//! the task's sites; `stop [answer]` (or the step limit) ends the episode and scores it with
+//! WebArena's evaluators.
+
+use super::actions::{self, WebAction};
+use super::browser::{Browser, Page};
+use super::evaluate::{evaluate, HtmlProbe, Judge, Scored};
+use super::task::{host_of, WebTask};
+use async_trait::async_trait;
+use hone_core::env::{Environment, Step, TaskSpec};
+use hone_core::llm::ChatModel;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The in-page observation function.
+const OBSERVE_JS: &str = include_str!("observe.js");
+
+/// How a web episode runs.
+#[derive(Debug, Clone)]
+pub struct WebEnvConfig {
+    /// Time-out of one action, and of a page load.
+    pub action_timeout: Duration,
+    /// Longest observation, in lines.
+    pub max_lines: usize,
+    /// Actions per episode (WebArena's `max_steps`: 30); then the episode is scored with
+    /// WebArena's early-stop answer.
+    pub max_steps: u32,
+    /// Keep a PNG screenshot of the final page (for reports).
+    pub screenshot: bool,
+    /// How long to wait after an action for a navigation to start.
+    pub grace: Duration,
+}
+
+impl Default for WebEnvConfig {
+    fn default() -> Self {
+        Self {
+            action_timeout: Duration::from_secs(5),
+            max_lines: 500,
+            max_steps: 30,
+            screenshot: false,
+            grace: Duration::from_millis(15),
+        }
+    }
+}
+
+struct Live {
+    task: WebTask,
+    allow: Vec<String>,
+    tabs: Vec<Page>,
+    current: usize,
+    steps: u32,
+    done: bool,
+}
+
+/// A WebArena task in a browser. The task travels in [`TaskSpec::config`] (the task JSON).
+pub struct WebEnv {
+    browser: Arc<Browser>,
+    pub config: WebEnvConfig,
+    judge: Option<Arc<dyn ChatModel>>,
+    live: Option<Live>,
+    /// The last episode's score and evaluator notes.
+    pub scored: Option<Scored>,
+    /// The last episode's final screenshot (with `config.screenshot`).
+    pub screenshot: Option<Vec<u8>>,
+}
+
+/// The [`TaskSpec`] of a WebArena task: id, family = its first site, goal = its intent,
+/// config = the task itself.
+pub fn task_spec(t: &WebTask) -> TaskSpec {
+    TaskSpec::new(t.id())
+        .family(t.sites.first().cloned().unwrap_or_else(|| "web".into()))
+        .goal(t.intent.clone())
+        .config(serde_json::to_value(t).unwrap_or(Value::Null))
+}
+
+/// `program_html` reads the current tab: `last` as the agent left it; other URLs are opened
+/// in a separate tab of the same context, so the agent's page is untouched.
+struct Probe<'a> {
+    env: &'a WebEnv,
+    extra: tokio::sync::Mutex<Option<Page>>,
+}
+
+impl Probe<'_> {
+    fn live(&self) -> anyhow::Result<&Live> {
+        self.env
+            .live
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no episode"))
+    }
+}
+
+#[async_trait]
+impl HtmlProbe for Probe<'_> {
+    async fn current_url(&self) -> anyhow::Result<String> {
+        if let Some(p) = self.extra.lock().await.as_ref() {
+            return p.url().await;
+        }
+        let l = self.live()?;
+        l.tabs[l.current].url().await
+    }
+    async fn open(&self, url: &str) -> anyhow::Result<()> {
+        let mut extra = self.extra.lock().await;
+        if extra.is_none() {
+            let l = self.live()?;
+            *extra = Some(self.env.browser.new_tab(&l.tabs[l.current]).await?);
+        }
+        let p = extra.as_ref().expect("just opened");
+        p.goto(url, self.env.config.action_timeout).await
+    }
+    async fn html(&self) -> anyhow::Result<String> {
+        let js = "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + document.documentElement.outerHTML";
+        let v = match self.extra.lock().await.as_ref() {
+            Some(p) => p.eval(js, self.env.config.action_timeout).await?,
+            None => {
+                let l = self.live()?;
+                l.tabs[l.current]
+                    .eval(js, self.env.config.action_timeout)
+                    .await?
+            }
+        };
+        Ok(v.as_str().unwrap_or_default().to_string())
+    }
+    async fn evaluate(&self, expression: &str) -> anyhow::Result<Value> {
+        match self.extra.lock().await.as_ref() {
+            Some(p) => p.eval(expression, self.env.config.action_timeout).await,
+            None => {
+                let l = self.live()?;
+                l.tabs[l.current]
+                    .eval(expression, self.env.config.action_timeout)
+                    .await
+            }
+        }
+    }
+}
+
+/// CDP key description of a key name: (key, code, keyCode, text).
+fn key_info(k: &str) -> (String, String, u32, String) {
+    let named: &[(&str, &str, u32, &str)] = &[
+        ("Enter", "Enter", 13, "\r"),
+        ("Tab", "Tab", 9, ""),
+        ("Backspace", "Backspace", 8, ""),
+        ("Delete", "Delete", 46, ""),
+        ("Escape", "Escape", 27, ""),
+        ("ArrowUp", "ArrowUp", 38, ""),
+        ("ArrowDown", "ArrowDown", 40, ""),
+        ("ArrowLeft", "ArrowLeft", 37, ""),
+        ("ArrowRight", "ArrowRight", 39, ""),
+        ("Home", "Home", 36, ""),
+        ("End", "End", 35, ""),
+        ("PageUp", "PageUp", 33, ""),
+        ("PageDown", "PageDown", 34, ""),
+        ("Insert", "Insert", 45, ""),
+        ("Space", "Space", 32, " "),
+        (" ", "Space", 32, " "),
+        ("Control", "ControlLeft", 17, ""),
+        ("Shift", "ShiftLeft", 16, ""),
+        ("Alt", "AltLeft", 18, ""),
+        ("Meta", "MetaLeft", 91, ""),
+    ];
+    if let Some((key, code, kc, text)) = named.iter().find(|n| n.0.eq_ignore_ascii_case(k)) {
+        return (key.to_string(), code.to_string(), *kc, text.to_string());
+    }
+    let mut chars = k.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        let upper = c.to_ascii_uppercase();
+        let code = if c.is_ascii_alphabetic() {
+            format!("Key{upper}")
+        } else if c.is_ascii_digit() {
+            format!("Digit{c}")
+        } else {
+            String::new()
+        };
+        return (c.to_string(), code, upper as u32, c.to_string());
+    }
+    (k.to_string(), k.to_string(), 0, String::new())
+}
+
+impl WebEnv {
+    pub fn new(browser: Arc<Browser>, config: WebEnvConfig) -> Self {
+        Self {
+            browser,
+            config,
+            judge: None,
+            live: None,
+            scored: None,
+            screenshot: None,
+        }
+    }
+
+    /// The model that judges `fuzzy_match` answers.
+    pub fn judge(mut self, model: Option<Arc<dyn ChatModel>>) -> Self {
+        self.judge = model;
+        self
+    }
+
+    fn live(&self) -> anyhow::Result<&Live> {
+        self.live
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("reset the environment first"))
+    }
+
+    /// The current tab (for tests, benchmarks and the skills' page API).
+    pub fn page(&self) -> Option<&Page> {
+        self.live.as_ref().map(|l| &l.tabs[l.current])
+    }
+
+    /// The page as text: the tab list, the tree, the URL.
+    pub async fn observe(&self) -> anyhow::Result<String> {
+        let l = self.live()?;
+        let t = self.config.action_timeout;
+        let mut header = Vec::new();
+        for (i, tab) in l.tabs.iter().enumerate() {
+            let title = tab
+                .eval("document.title", t)
+                .await
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            header.push(if i == l.current {
+                format!("Tab {i} (current): {title}")
+            } else {
+                format!("Tab {i}: {title}")
+            });
+        }
+        let page = &l.tabs[l.current];
+        let tree = page
+            .eval(&format!("({OBSERVE_JS})({})", self.config.max_lines), t)
+            .await?;
+        let url = page.url().await?;
+        Ok(format!(
+            "{}\n\n{}\nURL: {url}",
+            header.join(" | "),
+            tree.as_str().unwrap_or_default()
+        ))
+    }
+
+    /// Whether a URL may be opened: http(s) on one of the task's hosts, or about:blank.
+    fn allowed(&self, url: &str) -> bool {
+        if url == "about:blank" {
+            return true;
+        }
+        match (host_of(url), self.live.as_ref()) {
+            (Some(h), Some(l)) => l.allow.contains(&h),
+            _ => false,
+        }
+    }
+
+    /// The centre of element `id` (scrolled into view), or why it cannot be acted on.
+    async fn element(&self, id: &str) -> Result<(f64, f64, String), String> {
+        let l = self.live().map_err(|e| e.to_string())?;
+        let js = format!(
+            "(() => {{ const el = document.querySelector('[data-hone-id=\"{id}\"]'); if (!el) return null; \
+             el.scrollIntoView({{block: 'center', inline: 'center'}}); const r = el.getBoundingClientRect(); \
+             return {{x: r.x + r.width / 2, y: r.y + r.height / 2, w: r.width, h: r.height, tag: el.tagName}}; }})()"
+        );
+        let v = l.tabs[l.current]
+            .eval(&js, self.config.action_timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+        if v.is_null() {
+            return Err(format!("There is no element [{id}] on this page."));
+        }
+        let tag = v["tag"].as_str().unwrap_or("").to_string();
+        if v["w"].as_f64() == Some(0.0) && v["h"].as_f64() == Some(0.0) && tag != "OPTION" {
+            return Err(format!("Element [{id}] is not visible."));
+        }
+        Ok((
+            v["x"].as_f64().unwrap_or(0.0),
+            v["y"].as_f64().unwrap_or(0.0),
+            tag,
+        ))
+    }
+
+    async fn mouse(&self, kind: &str, x: f64, y: f64) -> anyhow::Result<()> {
+        let l = self.live()?;
+        let mut p = json!({"type": kind, "x": x, "y": y});
+        if kind != "mouseMoved" {
+            p["button"] = json!("left");
+            p["clickCount"] = json!(1);
+        }
+        l.tabs[l.current]
+            .call("Input.dispatchMouseEvent", p, self.config.action_timeout)
+            .await?;
+        Ok(())
+    }
+
+    async fn key(&self, combo: &str) -> anyhow::Result<()> {
+        let l = self.live()?;
+        let page = &l.tabs[l.current];
+        let parts: Vec<&str> = combo.split('+').collect();
+        let (mods, key) = parts.split_at(parts.len().saturating_sub(1));
+        let mut bits = 0;
+        for m in mods {
+            bits |= match m.to_ascii_lowercase().as_str() {
+                "alt" => 1,
+                "control" | "ctrl" => 2,
+                "meta" => 2, // WebArena maps Meta to Control off a Mac.
+                "shift" => 8,
+                _ => 0,
+            };
+        }
+        let (k, code, kc, text) = key_info(key.first().copied().unwrap_or(""));
+        let mut down = json!({"type": if text.is_empty() || bits & 2 != 0 { "rawKeyDown" } else { "keyDown" },
+            "key": k, "code": code, "windowsVirtualKeyCode": kc, "modifiers": bits});
+        if !text.is_empty() && bits & 2 == 0 {
+            down["text"] = json!(text);
+        }
+        if bits & 2 != 0 && k.eq_ignore_ascii_case("a") {
+            down["commands"] = json!(["selectAll"]);
+        }
+        let t = self.config.action_timeout;
+        page.call("Input.dispatchKeyEvent", down, t).await?;
+        page.call(
+            "Input.dispatchKeyEvent",
+            json!({"type": "keyUp", "key": k, "code": code, "windowsVirtualKeyCode": kc, "modifiers": bits}),
+            t,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Runs one action; `Ok(message)` is what the agent is told besides the new page (empty
+    /// when nothing needs saying).
+    async fn act(&mut self, a: &WebAction) -> anyhow::Result<String> {
+        let t = self.config.action_timeout;
+        match a {
+            WebAction::Click(id) | WebAction::Hover(id) => {
+                let (x, y, tag) = match self.element(id).await {
+                    Ok(e) => e,
+                    Err(msg) => return Ok(msg),
+                };
+                if matches!(a, WebAction::Hover(_)) {
+                    self.mouse("mouseMoved", x, y).await?;
+                } else if tag == "OPTION" {
+                    // A native drop-down does not render headless: choose the option directly.
+                    let l = self.live()?;
+                    l.tabs[l.current]
+                        .eval(
+                            &format!(
+                                "(() => {{ const o = document.querySelector('[data-hone-id=\"{id}\"]'); const s = o.closest('select'); \
+                                 o.selected = true; if (s) {{ s.dispatchEvent(new Event('input', {{bubbles: true}})); \
+                                 s.dispatchEvent(new Event('change', {{bubbles: true}})); }} return true; }})()"
+                            ),
+                            t,
+                        )
+                        .await?;
+                } else {
+                    self.mouse("mouseMoved", x, y).await?;
+                    self.mouse("mousePressed", x, y).await?;
+                    self.mouse("mouseReleased", x, y).await?;
+                }
+                Ok(String::new())
+            }
+            WebAction::Type { id, text, enter } => {
+                let (x, y, _) = match self.element(id).await {
+                    Ok(e) => e,
+                    Err(msg) => return Ok(msg),
+                };
+                self.mouse("mousePressed", x, y).await?;
+                self.mouse("mouseReleased", x, y).await?;
+                let l = self.live()?;
+                let page = &l.tabs[l.current];
+                if !text.is_empty() {
+                    page.call("Input.insertText", json!({"text": text}), t)
+                        .await?;
+                }
+                if *enter {
+                    self.key("Enter").await?;
+                }
+                Ok(String::new())
+            }
+            WebAction::Press(k) => {
+                self.key(k).await?;
+                Ok(String::new())
+            }
+            WebAction::Scroll(up) => {
+                let l = self.live()?;
+                l.tabs[l.current]
+                    .eval(
+                        &format!(
+                            "(() => {{ const e = document.scrollingElement || document.body; e.scrollTop {} window.innerHeight; return e.scrollTop; }})()",
+                            if *up { "-=" } else { "+=" }
+                        ),
+                        t,
+                    )
+                    .await?;
+                Ok(String::new())
+            }
+            WebAction::NewTab => {
+                let l = self.live()?;
+                let tab = self.browser.new_tab(&l.tabs[l.current]).await?;
+                let l = self.live.as_mut().expect("live");
+                l.tabs.push(tab);
+                l.current = l.tabs.len() - 1;
+                Ok(String::new())
+            }
+            WebAction::TabFocus(i) => {
+                let l = self.live.as_mut().expect("live");
+                if *i >= l.tabs.len() {
+                    return Ok(format!(
+                        "There is no tab {i} (tabs 0 to {}).",
+                        l.tabs.len() - 1
+                    ));
+                }
+                l.current = *i;
+                Ok(String::new())
+            }
+            WebAction::CloseTab => {
+                let l = self.live.as_mut().expect("live");
+                if l.tabs.len() == 1 {
+                    return Ok("This is the only tab; it stays open.".into());
+                }
+                let cur = l.current;
+                if cur == 0 {
+                    // The first tab owns the episode's context: keep it, leave its page blank.
+                    l.tabs[0].goto("about:blank", t).await?;
+                    l.tabs.swap(0, 1);
+                    l.tabs.remove(1);
+                } else {
+                    l.tabs.remove(cur);
+                }
+                l.current = l.tabs.len() - 1;
+                Ok(String::new())
+            }
+            WebAction::Goto(url) => {
+                if !self.allowed(url) {
+                    return Ok(format!(
+                        "Refused: {url} is not one of this task's sites ({}).",
+                        self.live()?.allow.join(", ")
+                    ));
+                }
+                let l = self.live()?;
+                if let Err(e) = l.tabs[l.current].goto(url, t).await {
+                    return Ok(format!("{e:#}"));
+                }
+                Ok(String::new())
+            }
+            WebAction::GoBack | WebAction::GoForward => {
+                let l = self.live()?;
+                let page = &l.tabs[l.current];
+                let events = page.events();
+                let dir = if matches!(a, WebAction::GoBack) {
+                    "back"
+                } else {
+                    "forward"
+                };
+                page.eval(&format!("history.{dir}(), true"), t).await?;
+                page.settle(events, Duration::from_millis(200), t).await?;
+                Ok(String::new())
+            }
+            WebAction::Stop(_) => Ok(String::new()),
+        }
+    }
+
+    /// Scores the episode with `answer` and ends it.
+    async fn finish(&mut self, answer: &str) -> Step {
+        let judge = self.judge.clone();
+        let j = judge.as_deref().map(|m| Judge { model: m });
+        let probe = Probe {
+            env: self,
+            extra: tokio::sync::Mutex::new(None),
+        };
+        let task = self.live.as_ref().map(|l| l.task.clone());
+        let scored = match task {
+            Some(t) => evaluate(&t, answer, Some(&probe), j.as_ref()).await,
+            None => Err(anyhow::anyhow!("no episode")),
+        };
+        drop(probe);
+        if self.config.screenshot {
+            if let Some(p) = self.page() {
+                self.screenshot = p.screenshot().await.ok();
+            }
+        }
+        if let Some(l) = self.live.as_mut() {
+            l.done = true;
+        }
+        let (score, notes, error) = match scored {
+            Ok(s) => (s.score, s.notes.clone(), None),
+            Err(e) => (0.0, vec![], Some(format!("{e:#}"))),
+        };
+        self.scored = Some(Scored {
+            score,
+            notes: notes.clone(),
+        });
+        let mut obs = format!("The episode is over. Score: {score}.");
+        if let Some(e) = &error {
+            obs.push_str(&format!(" (The evaluation failed: {e})"));
+        }
+        Step {
+            observation: obs,
+            reward: score,
+            done: true,
+            won: score >= 1.0,
+            info: json!({"answer": answer, "score": score, "notes": notes, "eval_error": error}),
+        }
+    }
+}
+
+#[async_trait]
+impl Environment for WebEnv {
+    async fn reset(&mut self, task: &TaskSpec) -> anyhow::Result<String> {
+        let t: WebTask = serde_json::from_value(task.config.clone())
+            .map_err(|e| anyhow::anyhow!("task {} is not a WebArena task: {e}", task.id))?;
+        if let Some(why) = t.unsupported() {
+            anyhow::bail!("task {}: {why}", t.id());
+        }
+        self.live = None;
+        self.scored = None;
+        self.screenshot = None;
+        if !self.browser.alive().await {
+            self.browser.recover().await?;
+        }
+        let urls = t.start_urls();
+        anyhow::ensure!(!urls.is_empty(), "task {} has no start_url", t.id());
+        let first = self.browser.new_page().await?;
+        let mut tabs = vec![first];
+        for _ in 1..urls.len() {
+            let tab = self.browser.new_tab(&tabs[0]).await?;
+            tabs.push(tab);
+        }
+        for (tab, url) in tabs.iter().zip(&urls) {
+            tab.goto(url, self.config.action_timeout)
+                .await
+                .map_err(|e| anyhow::anyhow!("task {}: {e:#}", t.id()))?;
+        }
+        let allow = t.hosts();
+        let intent = t.intent.clone();
+        self.live = Some(Live {
+            task: t,
+            allow,
+            tabs,
+            current: 0,
+            steps: 0,
+            done: false,
+        });
+        let obs = self.observe().await?;
+        Ok(format!("OBJECTIVE: {intent}\n\n{obs}"))
+    }
+
+    async fn step(&mut self, line: &str) -> anyhow::Result<Step> {
+        let (done, steps, max) = {
+            let l = self.live()?;
+            (l.done, l.steps, self.config.max_steps)
+        };
+        if done {
+            return Ok(Step {
+                observation: "The episode is over.".into(),
+                reward: 0.0,
+                done: true,
+                won: false,
+                info: Value::Null,
+            });
+        }
+        if let Some(l) = self.live.as_mut() {
+            l.steps += 1;
+        }
+        let action = match actions::parse(line) {
+            Ok(a) => a,
+            Err(msg) => {
+                if steps + 1 >= max {
+                    return Ok(self
+                        .finish(&format!("Early stop: Reach max steps {max}"))
+                        .await);
+                }
+                return Ok(Step::obs(msg));
+            }
+        };
+        if let WebAction::Stop(answer) = &action {
+            return Ok(self.finish(answer).await);
+        }
+        let events = {
+            let l = self.live()?;
+            l.tabs[l.current].events()
+        };
+        let mut msg = match self.act(&action).await {
+            Ok(m) => m,
+            Err(e) => {
+                let l = self.live()?;
+                if l.tabs[l.current].crashed() || !self.browser.alive().await {
+                    anyhow::bail!("the browser or tab crashed: {e:#}");
+                }
+                format!("The action failed: {e:#}")
+            }
+        };
+        {
+            let l = self.live()?;
+            let page = &l.tabs[l.current];
+            if let Err(e) = page
+                .settle(events, self.config.grace, self.config.action_timeout)
+                .await
+            {
+                msg.push_str(&format!(" The page did not finish loading: {e:#}"));
+            }
+            for d in page.take_dialogs() {
+                msg.push_str(&format!(
+                    " The page opened a {} dialog ({:?}); it was dismissed.",
+                    d.kind, d.message
+                ));
+            }
+            let url = page.url().await.unwrap_or_default();
+            if !self.allowed(&url) {
+                let events = page.events();
+                let _ = page
+                    .eval("history.back(), true", self.config.action_timeout)
+                    .await;
+                let _ = page
+                    .settle(
+                        events,
+                        Duration::from_millis(200),
+                        self.config.action_timeout,
+                    )
+                    .await;
+                msg.push_str(&format!(
+                    " Refused: {url} is not one of this task's sites; went back."
+                ));
+            }
+        }
+        let obs = match self.observe().await {
+            Ok(o) => o,
+            Err(e) => {
+                let l = self.live()?;
+                if l.tabs[l.current].crashed() {
+                    anyhow::bail!("the tab crashed: {e:#}");
+                }
+                format!("(The page could not be read: {e:#})")
+            }
+        };
+        if steps + 1 >= max {
+            let mut s = self
+                .finish(&format!("Early stop: Reach max steps {max}"))
+                .await;
+            s.observation = format!("{obs}\n{}", s.observation);
+            return Ok(s);
+        }
+        let msg = msg.trim();
+        Ok(Step::obs(if msg.is_empty() {
+            obs
+        } else {
+            format!("{msg}\n{obs}")
+        }))
+    }
+}

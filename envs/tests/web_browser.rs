@@ -1,0 +1,270 @@
+//! The web environment end to end in real Chromium (Debian's `chromium`), on the bundled sites
+//! served by hone: every action type, ids stable across steps, a form filled and submitted,
+//! navigation off the allow-list refused, an endless script and an alert handled within the
+//! time-out, two episodes in parallel contexts with separate carts, and a killed browser
+//! recovered.
+
+use axum::response::Html;
+use axum::routing::get;
+use hone_core::env::Environment;
+use hone_envs::web::browser::Browser;
+use hone_envs::web::sites::{serve, Bundled};
+use hone_envs::web::task::{parse, SiteMap};
+use hone_envs::web::{task_spec, WebEnv, WebEnvConfig};
+use std::time::{Duration, Instant};
+
+/// The id of the first line of `obs` with this role and name.
+fn id(obs: &str, role: &str, name: &str) -> String {
+    let needle = format!("] {role} '{name}'");
+    let line = obs
+        .lines()
+        .find(|l| l.contains(&needle))
+        .unwrap_or_else(|| panic!("no {role} '{name}' in\n{obs}"));
+    let start = line.find('[').unwrap() + 1;
+    let end = line.find(']').unwrap();
+    line[start..end].to_string()
+}
+
+fn task(json: &str, sites: &SiteMap) -> hone_core::env::TaskSpec {
+    task_spec(&parse(json, sites).unwrap().tasks[0])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_action_on_the_bundled_shop() {
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let map = sites.sites();
+    let browser = Browser::launch().await.expect("chromium starts");
+    let mut env = WebEnv::new(browser.clone(), WebEnvConfig::default());
+    let spec = task(
+        r#"{"task_id": "t1", "sites": ["shopping"], "start_url": "__SHOPPING__", "intent": "Add two yoga mats to the cart and tell me the cart total.",
+            "eval": {"eval_types": ["string_match", "url_match"], "reference_answers": {"must_include": ["$"]}, "reference_url": "__SHOPPING__/cart"}}"#,
+        &map,
+    );
+    let first = env.reset(&spec).await.unwrap();
+    assert!(first.starts_with("OBJECTIVE: Add two yoga mats"), "{first}");
+    assert!(first.contains("Tab 0 (current): One Stop Shop"), "{first}");
+    let search = id(&first, "textbox", "Search products");
+    // The same document observed again keeps its ids.
+    let again = env.observe().await.unwrap();
+    assert_eq!(id(&again, "textbox", "Search products"), search);
+
+    // type + Enter submits the search form.
+    let s = env.step(&format!("type [{search}] [yoga]")).await.unwrap();
+    assert!(s.observation.contains("1 results for"), "{}", s.observation);
+    assert!(s.observation.contains("URL: ") && s.observation.contains("/search?q=yoga"));
+    let mat = s
+        .observation
+        .lines()
+        .find(|l| l.contains("] link '") && l.contains("Yoga Mat"))
+        .unwrap()
+        .to_string();
+    let mat_id = &mat[mat.find('[').unwrap() + 1..mat.find(']').unwrap()];
+    let s = env.step(&format!("click [{mat_id}]")).await.unwrap();
+    assert!(
+        s.observation.contains("heading") && s.observation.contains("Yoga Mat"),
+        "{}",
+        s.observation
+    );
+    // Clear the quantity (select all, delete), type a new one (WebArena's `type` clicks, then
+    // types where the caret is), and submit the form with a click.
+    let qty = id(&s.observation, "spinbutton", "Qty");
+    env.step(&format!("click [{qty}]")).await.unwrap();
+    env.step("press [Control+a]").await.unwrap();
+    let s = env.step("press [Backspace]").await.unwrap();
+    assert!(
+        !s.observation.contains("StaticText '1'"),
+        "cleared: {}",
+        s.observation
+    );
+    env.step(&format!("type [{qty}] [2] [0]")).await.unwrap();
+    let s = env.step("hover [1]").await.unwrap();
+    let add = id(&s.observation, "button", "Add to Cart");
+    let s = env.step(&format!("click [{add}]")).await.unwrap();
+    assert!(s.observation.contains("Shopping Cart"), "{}", s.observation);
+    assert!(
+        s.observation.contains("StaticText '2'"),
+        "two mats: {}",
+        s.observation
+    );
+    // Scrolling, keys, tabs, history.
+    assert!(!env.step("scroll [down]").await.unwrap().done);
+    assert!(!env.step("scroll [up]").await.unwrap().done);
+    assert!(!env.step("press [Tab]").await.unwrap().done);
+    let s = env.step("new_tab").await.unwrap();
+    assert!(
+        s.observation.contains("Tab 1 (current)"),
+        "{}",
+        s.observation
+    );
+    let s = env.step("tab_focus [0]").await.unwrap();
+    assert!(
+        s.observation.contains("Tab 0 (current): Shopping Cart"),
+        "{}",
+        s.observation
+    );
+    let s = env.step("tab_focus [1]").await.unwrap();
+    assert!(s.observation.contains("Tab 1 (current)"));
+    let s = env.step("close_tab").await.unwrap();
+    assert!(
+        s.observation.starts_with("Tab 0 (current): Shopping Cart"),
+        "{}",
+        s.observation
+    );
+    let s = env.step("go_back").await.unwrap();
+    assert!(s.observation.contains("/product/"), "{}", s.observation);
+    let s = env.step("go_forward").await.unwrap();
+    assert!(s.observation.contains("/cart"), "{}", s.observation);
+    // Off the allow-list: refused, the page unchanged.
+    let s = env.step("goto [https://example.com/]").await.unwrap();
+    assert!(
+        s.observation.starts_with("Refused: https://example.com/"),
+        "{}",
+        s.observation
+    );
+    let s = env.step("goto [file:///etc/passwd]").await.unwrap();
+    assert!(s.observation.starts_with("Refused"), "{}", s.observation);
+    let s = env.step("click [99999]").await.unwrap();
+    assert!(
+        s.observation.starts_with("There is no element [99999]"),
+        "{}",
+        s.observation
+    );
+    let s = env.step("scroll [direction=down]").await.unwrap();
+    assert!(
+        s.observation.starts_with("Invalid action"),
+        "{}",
+        s.observation
+    );
+    let s = env
+        .step(&format!("goto [{}/cart]", map["shopping"]))
+        .await
+        .unwrap();
+    assert!(s.observation.contains("Shopping Cart"));
+    // stop: scored with WebArena's evaluators on the final page.
+    let s = env.step("stop [The total is $45.00]").await.unwrap();
+    assert!(s.done && s.won, "{s:?}");
+    assert_eq!(s.reward, 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let hostile = serve(
+        axum::Router::new()
+            .route("/", get(|| async { Html("<html><head><title>Hostile</title></head><body><a href=\"/loop\">Loop</a> <a href=\"/alert\">Alert</a> <a href=\"https://example.com/\">Away</a></body></html>") }))
+            .route("/loop", get(|| async { Html("<html><body><p>busy</p><script>setTimeout(() => { for(;;){} }, 100)</script></body></html>") }))
+            .route("/alert", get(|| async { Html("<html><body><script>alert('surprise')</script><p>after the alert</p></body></html>") })),
+        0,
+    )
+    .await
+    .unwrap();
+    let mut map = sites.sites();
+    map.insert("homepage".into(), hostile.url.clone());
+    let browser = Browser::launch().await.unwrap();
+    let cfg = WebEnvConfig {
+        action_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let mut env = WebEnv::new(browser.clone(), cfg.clone());
+    let spec = task(
+        r#"{"task_id": "h", "start_url": "__HOMEPAGE__", "intent": "survive",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "ok"}}}"#,
+        &map,
+    );
+    let first = env.reset(&spec).await.unwrap();
+    let s = env
+        .step(&format!("click [{}]", id(&first, "link", "Alert")))
+        .await
+        .unwrap();
+    assert!(
+        s.observation
+            .contains("alert dialog (\"surprise\"); it was dismissed"),
+        "{}",
+        s.observation
+    );
+    assert!(
+        s.observation.contains("after the alert"),
+        "{}",
+        s.observation
+    );
+    env.step("go_back").await.unwrap();
+    let first = env.observe().await.unwrap();
+    // A link off the allow-list: the browser is sent back.
+    let s = env
+        .step(&format!("click [{}]", id(&first, "link", "Away")))
+        .await
+        .unwrap();
+    assert!(
+        s.observation.contains("Refused") || s.observation.contains("Hostile"),
+        "{}",
+        s.observation
+    );
+    // An endless script: the action and observation time out, the episode goes on.
+    let t0 = Instant::now();
+    let first = env.observe().await.unwrap();
+    let s = env
+        .step(&format!("click [{}]", id(&first, "link", "Loop")))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s2 = env.step("scroll [down]").await;
+    assert!(
+        t0.elapsed() < Duration::from_secs(15),
+        "bounded by the time-outs: {:?}",
+        t0.elapsed()
+    );
+    let text = format!("{s:?} {s2:?}");
+    assert!(
+        text.contains("did not answer")
+            || text.contains("could not be read")
+            || text.contains("failed"),
+        "{text}"
+    );
+    // The next episode starts clean.
+    env.reset(&spec).await.unwrap();
+
+    // Two episodes at once, each its own context: carts do not mix.
+    let shop = task(
+        r#"{"task_id": "c", "start_url": "__SHOPPING__/product/1", "intent": "x",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "x"}}}"#,
+        &map,
+    );
+    let shop2 = task(
+        r#"{"task_id": "d", "start_url": "__SHOPPING__/product/2", "intent": "x",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "x"}}}"#,
+        &map,
+    );
+    let mut a = WebEnv::new(browser.clone(), cfg.clone());
+    let mut b = WebEnv::new(browser.clone(), cfg.clone());
+    let (oa, ob) = tokio::join!(a.reset(&shop), b.reset(&shop2));
+    let (oa, ob) = (oa.unwrap(), ob.unwrap());
+    let (ca, cb) = (
+        format!("click [{}]", id(&oa, "button", "Add to Cart")),
+        format!("click [{}]", id(&ob, "button", "Add to Cart")),
+    );
+    let (sa, sb) = tokio::join!(a.step(&ca), b.step(&cb));
+    let (sa, sb) = (sa.unwrap().observation, sb.unwrap().observation);
+    let name1 = &sites.shop_state.products[0].name;
+    let name2 = &sites.shop_state.products[1].name;
+    assert!(
+        sa.contains(name1.as_str()) && !sa.contains(name2.as_str()),
+        "{sa}"
+    );
+    assert!(
+        sb.contains(name2.as_str()) && !sb.contains(name1.as_str()),
+        "{sb}"
+    );
+
+    // A killed browser: the episode in flight fails as an environment error; the next reset
+    // relaunches it.
+    let pid = browser.pid().expect("launched by hone");
+    std::process::Command::new("kill")
+        .arg("-9")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(a.step("scroll [down]").await.is_err());
+    let o = a.reset(&shop).await.expect("a fresh browser");
+    assert!(o.contains("Add to Cart"));
+    assert_ne!(browser.pid(), Some(pid));
+}
