@@ -19,6 +19,40 @@ pub enum WebCmd {
 }
 
 #[derive(clap::Subcommand, Debug)]
+pub enum SitesCmd {
+    /// Serve the bundled shop and forum on loopback for people to browse.
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 7770)]
+    pub shop_port: u16,
+    #[arg(long, default_value_t = 9999)]
+    pub forum_port: u16,
+}
+
+pub async fn sites(cmd: SitesCmd) -> anyhow::Result<()> {
+    let SitesCmd::Serve(a) = cmd;
+    let b = hone_envs::web::sites::Bundled::start(a.shop_port, a.forum_port).await?;
+    println!(
+        "shop  (__SHOPPING__): {}   demo login {} / {}",
+        b.shop.url,
+        hone_envs::web::sites::shop::EMAIL,
+        hone_envs::web::sites::shop::PASSWORD
+    );
+    println!(
+        "forum (__REDDIT__):   {}   demo login {} / {}",
+        b.forum.url,
+        hone_envs::web::sites::forum::USER,
+        hone_envs::web::sites::forum::PASSWORD
+    );
+    println!("Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+#[derive(clap::Subcommand, Debug)]
 pub enum TasksCmd {
     /// Load a WebArena config file (one task or a list) and report what hone can run.
     Check(CheckArgs),

@@ -68,6 +68,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cmd_web::WebCmd,
     },
+    /// The bundled web sites: `hone sites serve`.
+    Sites {
+        #[command(subcommand)]
+        cmd: cmd_web::SitesCmd,
+    },
     /// Benchmarks that print figures and ratios side by side.
     Bench {
         #[command(subcommand)]
@@ -169,6 +174,7 @@ async fn main() {
         Cmd::Models { cmd } => cmd_models::run(cmd).map(|_| 0),
         Cmd::Skills { cmd } => cmd_skills::run(cmd).await.map(|_| 0),
         Cmd::Web { cmd } => cmd_web::run(cmd).await.map(|_| 0),
+        Cmd::Sites { cmd } => cmd_web::sites(cmd).await.map(|_| 0),
         Cmd::Run(a) => cmd_agent::run(a).await.map(|_| 0),
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),

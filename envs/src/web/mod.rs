@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod browser;
+pub mod bundled;
 pub mod cdp;
 pub mod env;
 pub mod evaluate;

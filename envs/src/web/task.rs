@@ -49,6 +49,9 @@ pub struct WebTask {
     #[serde(default)]
     pub intent_template_id: Option<Value>,
     pub eval: EvalSpec,
+    /// hone's bundled tasks only: a scripted solution, `[role 'name']` for element ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_solution: Vec<String>,
 }
 
 /// A task's `eval` object.

@@ -287,6 +287,15 @@ fn post_page(v: &Visit, p: &Post) -> String {
     b
 }
 
+/// `/f/FORUM/ID` and `/f/FORUM/ID/` show the post too (Postmill accepts them).
+async fn show_post_short(
+    state: Shared,
+    h: HeaderMap,
+    Path((name, pid)): Path<(String, usize)>,
+) -> Response {
+    show_post(state, h, Path((name, pid, String::new()))).await
+}
+
 async fn show_post(
     State(f): Shared,
     h: HeaderMap,
@@ -575,6 +584,8 @@ pub fn router(f: Arc<Forum>) -> Router {
         .route("/", get(home))
         .route("/forums", get(forums))
         .route("/f/{name}", get(forum))
+        .route("/f/{name}/{id}", get(show_post_short))
+        .route("/f/{name}/{id}/", get(show_post_short))
         .route("/f/{name}/{id}/{slug}", get(show_post))
         .route("/f/{name}/{id}/{slug}/comment", post(comment))
         .route("/f/{name}/{id}/{slug}/edit", get(edit_page).post(edit))
