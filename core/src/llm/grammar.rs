@@ -44,6 +44,7 @@ pub fn one_of<S: AsRef<str>>(options: &[S]) -> String {
 /// (measured with SmolLM2-135M on a tool call: truncated with llama.cpp's rule, whole with this).
 #[cfg(feature = "llama")]
 pub fn json_schema_to_gbnf(schema: &Value) -> Result<String, String> {
+    unenforceable(schema, "")?;
     let g = llama_cpp_2::json_schema_to_grammar(&schema.to_string())
         .map_err(|e| format!("llama.cpp cannot turn this JSON schema into a grammar: {e}"))?;
     Ok(g.lines()
@@ -57,6 +58,35 @@ pub fn json_schema_to_gbnf(schema: &Value) -> Result<String, String> {
         .collect::<Vec<_>>()
         .join("\n")
         + "\n")
+}
+
+/// Refuses what llama.cpp's converter would drop with only a warning on stderr, so that a
+/// schema is either enforced by the grammar or rejected: a `pattern` must be anchored
+/// (`^…$`), the only form the converter turns into rules.
+#[cfg(feature = "llama")]
+fn unenforceable(schema: &Value, at: &str) -> Result<(), String> {
+    match schema {
+        Value::Object(m) => {
+            if let Some(Value::String(p)) = m.get("pattern") {
+                if !(p.starts_with('^') && p.ends_with('$')) {
+                    let at = if at.is_empty() { "/" } else { at };
+                    return Err(format!(
+                        "the schema's pattern {p:?} at {at} is not anchored with ^ and $; \
+                         the grammar cannot enforce it (write \"^{p}$\" to match it whole)"
+                    ));
+                }
+            }
+            for (k, v) in m {
+                unenforceable(v, &format!("{at}/{k}"))?;
+            }
+            Ok(())
+        }
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| unenforceable(v, &format!("{at}/{i}"))),
+        _ => Ok(()),
+    }
 }
 
 /// Checks `value` against the JSON schema `schema` (draft 2020-12 by default); the error names
@@ -113,5 +143,16 @@ mod tests {
             "properties keep their order:\n{g}"
         );
         assert!(g.contains("space ::= \" \"?\n"), "compact whitespace:\n{g}");
+    }
+
+    #[cfg(feature = "llama")]
+    #[test]
+    fn unanchored_patterns_are_refused_anchored_ones_converted() {
+        let bad =
+            json!({"type": "object", "properties": {"id": {"type": "string", "pattern": "a+"}}});
+        let e = json_schema_to_gbnf(&bad).unwrap_err();
+        assert!(e.contains("pattern \"a+\" at /properties/id"), "{e}");
+        let good = json!({"type": "string", "pattern": "^a+$"});
+        assert!(json_schema_to_gbnf(&good).unwrap().contains("root ::="));
     }
 }
