@@ -84,6 +84,9 @@ enum Cmd {
 enum EvalCmd {
     /// ReAct / Act / Reflexion / the oracle on the household world (ALFWorld's splits).
     Household(cmd_household::EvalArgs),
+    /// A ReAct or Reflexion agent on WebArena-format tasks in Chromium (the bundled suite on
+    /// hone's own shop and forum, or WebArena's file with --site NAME=URL).
+    Web(cmd_web::EvalArgs),
     /// Reflexion on the built-in key-and-door world (a smoke test of the whole loop).
     Toy(cmd_agent::ToyEvalArgs),
     /// Self-correction and self-consistency strategies compared on reasoning tasks.
@@ -147,6 +150,9 @@ async fn main() {
         Cmd::Eval {
             which: EvalCmd::Household(a),
         } => cmd_household::eval(a).await.map(|_| 0),
+        Cmd::Eval {
+            which: EvalCmd::Web(a),
+        } => cmd_web::eval(a).await.map(|_| 0),
         Cmd::Eval {
             which: EvalCmd::Reasoning(a),
         } => cmd_reasoning::run(a).await.map(|_| 0),

@@ -84,3 +84,134 @@ fn judge_scores_answers_and_urls_and_bad_input_is_named() {
         .args(["--answer", "3"]));
     assert!(!ok && text.contains("give --url"), "{text}");
 }
+
+/// `hone eval web` on two bundled tasks with the real default model in real Chromium,
+/// constrained to WebArena's actions (so llama.cpp must accept the page's action grammar):
+/// the run folder has the episodes, a screenshot per task shown in the report, and a rerun
+/// resumes instead of running again; other settings in the same folder are refused.
+#[test]
+fn eval_web_on_bundled_tasks_with_the_real_model_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let args = |steps: &str| {
+        let mut c = hone();
+        c.args([
+            "eval",
+            "web",
+            "--task-id",
+            "0",
+            "--task-id",
+            "20",
+            "--constrain",
+        ])
+        .args(["--max-steps", steps, "--concurrency", "2", "--out"])
+        .arg(&out);
+        c
+    };
+    let (ok, text) = run(&mut args("3"));
+    assert!(ok, "{text}");
+    assert!(text.contains("2 tasks: 2 run now"), "{text}");
+    let lines = std::fs::read_to_string(out.join("trajectories.jsonl")).unwrap();
+    let eps: Vec<serde_json::Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(eps.len(), 2, "{lines}");
+    let verbs = [
+        "think:",
+        "click [",
+        "hover [",
+        "type [",
+        "press [",
+        "scroll [",
+        "new_tab",
+        "tab_focus [",
+        "close_tab",
+        "goto [",
+        "go_back",
+        "go_forward",
+        "stop [",
+    ];
+    for e in &eps {
+        let steps = e["steps"].as_array().unwrap();
+        assert!(!steps.is_empty(), "{e}");
+        for s in steps {
+            let raw = s["raw"].as_str().unwrap().trim();
+            assert!(
+                verbs.iter().any(|v| raw.starts_with(v)),
+                "a constrained line that is not an action: {raw:?}"
+            );
+        }
+        let id = e["task"]["id"].as_str().unwrap();
+        assert!(
+            out.join(format!("screens/{id}.png")).is_file(),
+            "screenshot of {id}"
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("<img src=\"screens/0.png\""),
+        "report shows the screenshot"
+    );
+    let (ok, text) = run(&mut args("3"));
+    assert!(ok, "{text}");
+    assert!(text.contains("0 run now, 2 taken from the store"), "{text}");
+    let (ok, text) = run(&mut args("4"));
+    assert!(
+        !ok && text.contains("max steps"),
+        "other settings refused: {text}"
+    );
+}
+
+/// Bad input is named: a file that is not a task file, a site nobody mapped, an unknown task
+/// id, a browser that will not start; an unreachable site is an error episode and the eval
+/// still writes its report.
+#[test]
+fn eval_web_bad_input_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let (ok, text) = run(hone().args(["eval", "web", "--tasks"]).arg(&bad));
+    assert!(
+        !ok && text.contains("is not a WebArena task file"),
+        "{text}"
+    );
+
+    let unmapped = dir.path().join("gitlab.json");
+    std::fs::write(
+        &unmapped,
+        r#"[{"task_id": 5, "sites": ["gitlab"], "start_url": "__GITLAB__", "intent": "x",
+             "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "y"}}}]"#,
+    )
+    .unwrap();
+    let (ok, text) = run(hone().args(["eval", "web", "--tasks"]).arg(&unmapped));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("__GITLAB__ is not mapped") && text.contains("no task of"),
+        "{text}"
+    );
+
+    let (ok, text) = run(hone().args(["eval", "web", "--task-id", "nope"]));
+    assert!(!ok && text.contains("no task nope"), "{text}");
+
+    let (ok, text) = run(hone()
+        .env("HONE_CHROMIUM", dir.path().join("no-such-chromium"))
+        .args(["eval", "web", "--task-id", "0", "--out"])
+        .arg(dir.path().join("nochrome")));
+    assert!(!ok && text.contains("no-such-chromium"), "{text}");
+
+    let out = dir.path().join("unreachable");
+    let (ok, text) = run(hone()
+        .args(["eval", "web", "--tasks"])
+        .arg(&unmapped)
+        .args(["--site", "gitlab=http://127.0.0.1:9", "--out"])
+        .arg(&out));
+    assert!(ok, "the eval goes on: {text}");
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    let line = std::fs::read_to_string(out.join("trajectories.jsonl")).unwrap();
+    assert!(
+        line.contains("127.0.0.1:9"),
+        "the error names the URL: {line}"
+    );
+    assert!(summary.contains("\"errors\": 1"), "{summary}");
+}

@@ -61,6 +61,8 @@ pub struct ReactAgent {
     /// Per-step self-consistency: (samples, temperature).
     action_samples: Option<(u32, f32)>,
     observer: Option<StepObserver>,
+    /// Show only the last k long observations in full (see the builder).
+    observation_window: Option<usize>,
 }
 
 /// Called with every step as it is recorded (live views, progress).
@@ -100,6 +102,7 @@ impl ReactAgent {
                 },
                 action_samples: None,
                 observer: None,
+                observation_window: None,
             },
         }
     }
@@ -192,6 +195,14 @@ impl ReactAgentBuilder {
         self.agent.action_samples = (n > 1).then_some((n, temperature));
         self
     }
+    /// Show the model only the last `k` long observations (more than three lines) in full;
+    /// older ones keep their first line (a web task's objective, a page's title) and say how
+    /// much was left out. For environments whose observations are whole pages (WebArena's
+    /// prompt shows only the current one), where a full history overflows the context.
+    pub fn observation_window(mut self, k: usize) -> Self {
+        self.agent.observation_window = Some(k.max(1));
+        self
+    }
     /// Builds the agent. `finish` is always registered (a tool-call agent ends with it; a
     /// text-mode agent given tools later can too).
     pub fn build(mut self) -> ReactAgent {
@@ -222,6 +233,36 @@ impl Outcome {
         done: false,
         won: false,
     };
+}
+
+/// `messages` with all but the last `k` long user messages (more than three lines) cut to
+/// their first line and a note of what was left out.
+fn windowed(messages: &[Message], k: usize) -> Vec<Message> {
+    let long = |m: &Message| m.role == crate::llm::Role::User && m.content.lines().count() > 3;
+    let mut keep = k;
+    let mut out: Vec<Message> = messages
+        .iter()
+        .rev()
+        .map(|m| {
+            if !long(m) {
+                return m.clone();
+            }
+            if keep > 0 {
+                keep -= 1;
+                return m.clone();
+            }
+            let n = m.content.lines().count() - 1;
+            let first = m.content.lines().next().unwrap_or_default();
+            Message {
+                role: m.role,
+                content: format!(
+                    "{first}\n(… {n} more lines of this earlier observation left out)"
+                ),
+            }
+        })
+        .collect();
+    out.reverse();
+    out
 }
 
 /// Loop state shared by both modes.
@@ -291,7 +332,10 @@ impl<'a> Run<'a> {
         constraint: Option<crate::llm::Constraint>,
         stop: &[&str],
     ) -> Result<Reply, LlmError> {
-        let mut req = ChatRequest::new(self.messages.clone());
+        let mut req = ChatRequest::new(match self.agent.observation_window {
+            Some(k) => windowed(&self.messages, k),
+            None => self.messages.clone(),
+        });
         req.sampling = self.agent.sampling.clone();
         req.sampling.stop.extend(stop.iter().map(|s| s.to_string()));
         req.constraint = constraint;
@@ -407,6 +451,17 @@ pub fn line_grammar(actions: &[String], think: bool, act: bool) -> String {
     format!("root ::= {}\n", alts.join(" | "))
 }
 
+/// Grammar for one text-mode line from an environment's action grammar (its `action` rule),
+/// or a thought (when `think`).
+pub fn grammar_line(action_grammar: &str, think: bool) -> String {
+    let root = if think {
+        "root ::= action | \"think: \" [^\\n]{1,300}"
+    } else {
+        "root ::= action"
+    };
+    format!("{root}\n{}\n", action_grammar.trim())
+}
+
 /// One text-mode line, read.
 #[derive(Debug, Clone, PartialEq)]
 enum TextAction {
@@ -478,7 +533,32 @@ impl ReactAgent {
         memory: &[String],
     ) -> anyhow::Result<Episode> {
         let span = tracing::info_span!("episode", task = %task.id);
-        self.run_env_inner(env, task, memory).instrument(span).await
+        let mut ep = self
+            .run_env_inner(env, task, memory)
+            .instrument(span)
+            .await?;
+        let reason = match ep.stop {
+            StopReason::MaxSteps => Some(format!("Reach max steps {}", self.max_steps)),
+            StopReason::Repeated | StopReason::Cycle => Some(format!(
+                "Same action for {} times",
+                self.repeat_limit.min(1000)
+            )),
+            StopReason::Budget => Some("Out of budget".to_string()),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            match env.end(&reason).await {
+                Ok(Some(step)) => {
+                    ep.won = step.won;
+                    ep.reward += step.reward;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(task = %task.id, "scoring the stopped episode failed: {e:#}")
+                }
+            }
+        }
+        Ok(ep)
     }
 
     async fn run_env_inner(
@@ -510,18 +590,25 @@ impl ReactAgent {
             let must_think = self
                 .thoughts
                 .must_think(run.thought_streak, run.episode.steps.len());
-            let constraint =
-                match (self.constrain, env.admissible_actions()) {
-                    (true, Some(acts)) => Some(crate::llm::Constraint::Grammar(line_grammar(
-                        &acts,
-                        may_think,
-                        !must_think,
+            let constraint = match (self.constrain, env.admissible_actions()) {
+                (true, Some(acts)) => Some(crate::llm::Constraint::Grammar(line_grammar(
+                    &acts,
+                    may_think,
+                    !must_think,
+                ))),
+                (true, None) => match (env.action_grammar(), must_think) {
+                    (Some(g), false) => {
+                        Some(crate::llm::Constraint::Grammar(grammar_line(&g, may_think)))
+                    }
+                    (_, true) => Some(crate::llm::Constraint::Grammar(line_grammar(
+                        &[],
+                        true,
+                        false,
                     ))),
-                    (true, None) if must_think => Some(crate::llm::Constraint::Grammar(
-                        line_grammar(&[], true, false),
-                    )),
-                    _ => None,
-                };
+                    (None, false) => None,
+                },
+                _ => None,
+            };
             let reply = match run.ask(constraint, &["\n"]).await {
                 Ok(r) => r,
                 Err(e) => return Ok(run.model_failed(e)),
@@ -759,6 +846,31 @@ mod tests {
             assert_eq!(w[1].messages.len(), w[0].messages.len() + 2);
         }
         assert_eq!(reqs[0].sampling.stop, vec!["\n".to_string()]);
+    }
+
+    #[test]
+    fn window_keeps_the_last_long_observations_and_first_lines() {
+        let page = |t: &str| format!("{t}\na\nb\nc");
+        let msgs = vec![
+            Message::system("sys\n1\n2\n3"),
+            Message::user(page("OBJECTIVE: x")),
+            Message::assistant("click [1]"),
+            Message::user(page("page 2")),
+            Message::assistant("think: hm"),
+            Message::user("OK."),
+            Message::assistant("click [2]"),
+            Message::user(page("page 3")),
+        ];
+        let w = windowed(&msgs, 1);
+        assert_eq!(w[0].content, msgs[0].content, "system messages stay");
+        assert_eq!(
+            w[1].content,
+            "OBJECTIVE: x\n(… 3 more lines of this earlier observation left out)"
+        );
+        assert!(w[3].content.starts_with("page 2\n(… 3 more"));
+        assert_eq!(w[5].content, "OK.");
+        assert_eq!(w[7].content, msgs[7].content);
+        assert_eq!(windowed(&msgs, 3), msgs);
     }
 
     #[tokio::test]

@@ -86,6 +86,21 @@ pub trait Environment: Send {
     fn admissible_actions(&self) -> Option<Vec<String>> {
         None
     }
+    /// A GBNF grammar for one action, when the actions cannot be listed (free text in them,
+    /// such as a web form's input): its `action` rule is what a constrained agent may write
+    /// (other rules it names come along). `None` (the default): use [`admissible_actions`].
+    ///
+    /// [`admissible_actions`]: Environment::admissible_actions
+    fn action_grammar(&self) -> Option<String> {
+        None
+    }
+    /// The agent stopped before the environment said done (a step limit, a repeat guard): the
+    /// environment may score the episode as it stands (WebArena grades its early-stop text),
+    /// returning the final step. `reason` says why, in WebArena's words ("Reach max steps 30",
+    /// "Same action for 3 times"). The default does nothing.
+    async fn end(&mut self, _reason: &str) -> anyhow::Result<Option<Step>> {
+        Ok(None)
+    }
     /// Called for each `think:` line of a text-mode agent. Environments whose step limit counts
     /// thoughts (ALFWorld's harnesses send them to the environment) return the step they
     /// recorded, with the observation the agent should see; `None` (the default) answers "OK."

@@ -423,6 +423,14 @@ fn progress_bar(on: bool, len: usize) -> indicatif::ProgressBar {
 
 /// Writes `summary.json` (the report's numbers) and `report.html` (with every episode) into `dir`.
 pub fn write_report(dir: &Path, report: &RunReport, episodes: &[Episode]) -> anyhow::Result<()> {
+    let mut report = report.clone();
+    for e in episodes {
+        let rel = format!("{SCREENS}/{}.png", file_safe(&e.task.id));
+        if dir.join(&rel).is_file() {
+            report.images.entry(e.task.id.clone()).or_insert(rel);
+        }
+    }
+    let report = &report;
     std::fs::write(
         dir.join("summary.json"),
         serde_json::to_string_pretty(report)?,
@@ -431,6 +439,23 @@ pub fn write_report(dir: &Path, report: &RunReport, episodes: &[Episode]) -> any
     std::fs::write(dir.join("report.html"), report.html(episodes))
         .with_context(|| format!("writing {}", dir.join("report.html").display()))?;
     Ok(())
+}
+
+/// The folder of a run where environments leave one image per task (`TASK.png`, the task id
+/// through [`file_safe`]); the report shows each with its task's episodes.
+pub const SCREENS: &str = "screens";
+
+/// A task id as a file name: anything but ASCII letters, digits, `-` and `_` becomes `_`.
+pub fn file_safe(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// The JSONL export of a run folder.

@@ -142,6 +142,10 @@ pub struct RunReport {
     /// Short labels for task families in charts and wide tables.
     #[serde(default)]
     pub family_labels: BTreeMap<String, String>,
+    /// Images shown with a task's episodes (task id → path relative to the report, e.g. a web
+    /// task's final screenshot).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, String>,
 }
 
 fn group(name: &str, tasks: &[&Vec<&Episode>], trials: u32) -> GroupStats {
@@ -570,7 +574,7 @@ impl RunReport {
             h.push_str("</ul>");
         }
         if !episodes.is_empty() {
-            episodes_html(&mut h, episodes);
+            episodes_html(&mut h, episodes, &self.images);
         }
         h.push_str("</body></html>\n");
         h
@@ -774,7 +778,7 @@ fn episode_anchor(e: &Episode) -> String {
 
 /// The per-task table (one cell per arm and trial, linking to the episode) and every episode's
 /// transcript, reflection and cost.
-fn episodes_html(h: &mut String, episodes: &[Episode]) {
+fn episodes_html(h: &mut String, episodes: &[Episode], images: &BTreeMap<String, String>) {
     let mut arms: Vec<&str> = Vec::new();
     let mut trials = 0u32;
     let mut by_task: BTreeMap<(&str, &str), Vec<&Episode>> = BTreeMap::new();
@@ -867,6 +871,14 @@ fn episodes_html(h: &mut String, episodes: &[Episode]) {
                 let _ = write!(h, "<p><b>cost:</b> {}</p>", esc(&m.join(", ")));
             }
             let _ = write!(h, "<pre>{}</pre>", esc(&transcript_body(e)));
+            if let Some(src) = images.get(&e.task.id) {
+                let _ = write!(
+                    h,
+                    "<p><img src=\"{}\" alt=\"final page of {}\" style=\"max-width:100%;border:1px solid #ccc\"></p>",
+                    esc(src),
+                    esc(&e.task.id)
+                );
+            }
             if let Some(r) = &e.reflection {
                 let _ = write!(h, "<p><b>reflection:</b></p><pre>{}</pre>", esc(r));
             }

@@ -268,3 +268,60 @@ async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
     assert!(o.contains("Add to Cart"));
     assert_ne!(browser.pid(), Some(pid));
 }
+
+/// WebArena's `storage_state` (Playwright's file: cookies and localStorage) is applied to the
+/// episode's context before the start page opens; the next episode's fresh context has none of
+/// it; a missing file is an error naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn storage_state_cookies_and_local_storage() {
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let map = sites.sites();
+    let origin = map["shopping"].trim_end_matches('/').to_string();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join(".auth")).unwrap();
+    std::fs::write(
+        dir.path().join(".auth/shopping_state.json"),
+        serde_json::json!({
+            "cookies": [{"name": "probe", "value": "from-state", "domain": "127.0.0.1",
+                         "path": "/", "expires": -1, "httpOnly": false, "secure": false,
+                         "sameSite": "Lax"}],
+            "origins": [{"origin": origin, "localStorage": [{"name": "greeting", "value": "hi there"}]}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let browser = Browser::launch().await.expect("chromium starts");
+    let cfg = WebEnvConfig {
+        state_dir: dir.path().to_path_buf(),
+        ..Default::default()
+    };
+    let mut env = WebEnv::new(browser.clone(), cfg);
+    let probe = |state: &str| {
+        task(
+            &format!(
+                r#"{{"task_id": "s", "sites": ["shopping"], "start_url": "__SHOPPING__", {state} "intent": "x",
+                "eval": {{"eval_types": ["program_html"], "program_html": [{{"url": "last",
+                "locator": "document.cookie + ' | ' + localStorage.getItem('greeting')",
+                "required_contents": {{"must_include": ["probe=from-state", "hi there"]}}}}]}}}}"#
+            ),
+            &map,
+        )
+    };
+    env.reset(&probe(r#""storage_state": "./.auth/shopping_state.json","#))
+        .await
+        .unwrap();
+    let s = env.step("stop []").await.unwrap();
+    assert!(s.done && s.won, "state applied: {}", s.observation);
+    env.reset(&probe("")).await.unwrap();
+    let s = env.step("stop []").await.unwrap();
+    assert!(
+        s.done && !s.won,
+        "a fresh context has none of it: {}",
+        s.observation
+    );
+    let e = env
+        .reset(&probe(r#""storage_state": "./.auth/nope.json","#))
+        .await
+        .unwrap_err();
+    assert!(format!("{e:#}").contains("nope.json"), "{e:#}");
+}

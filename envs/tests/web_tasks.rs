@@ -72,3 +72,47 @@ async fn reference_solutions_score_one_and_wrong_answers_zero() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// WebArena grades an early stop's text as the answer ("Early stop: Same action for 3 times");
+/// no bundled task may be won by it (a `must_include ["3"]` would be, by WebArena's
+/// single-token rule). Tasks with a fuzzy_match are left out: a judge decides those.
+#[tokio::test]
+async fn no_bundled_task_is_won_by_an_early_stop() {
+    use hone_envs::web::evaluate::string_match;
+    let sites: hone_envs::web::task::SiteMap = [
+        ("shopping".to_string(), "http://127.0.0.1:1".to_string()),
+        ("reddit".to_string(), "http://127.0.0.1:2".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let f = tasks(&sites).unwrap();
+    let mut checked = 0;
+    for t in &f.tasks {
+        let fuzzy = t
+            .eval
+            .reference_answers
+            .as_ref()
+            .is_some_and(|r| r.contains_key("fuzzy_match"));
+        if !t.eval.eval_types.iter().any(|e| e == "string_match") || fuzzy {
+            continue;
+        }
+        for why in [
+            "Reach max steps 30",
+            "Failed to parse actions for 3 times",
+            "Same action for 3 times",
+            "Same typing action for 3 times",
+        ] {
+            let s = string_match(t, &format!("Early stop: {why}"), None)
+                .await
+                .unwrap();
+            assert_eq!(
+                s.score,
+                0.0,
+                "task {} is won by `Early stop: {why}`",
+                t.id()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} string_match tasks");
+}

@@ -8,6 +8,7 @@ use super::actions::{self, WebAction};
 use super::browser::{Browser, Page};
 use super::evaluate::{evaluate, HtmlProbe, Judge, Scored};
 use super::task::{host_of, WebTask};
+use anyhow::Context;
 use async_trait::async_trait;
 use hone_core::env::{Environment, Step, TaskSpec};
 use hone_core::llm::ChatModel;
@@ -32,6 +33,11 @@ pub struct WebEnvConfig {
     pub screenshot: bool,
     /// How long to wait after an action for a navigation to start.
     pub grace: Duration,
+    /// Write each episode's final screenshot here as `TASK.png` (for reports).
+    pub screenshot_dir: Option<std::path::PathBuf>,
+    /// Where a task's relative `storage_state` path starts (WebArena's are relative to the
+    /// folder it runs in; default: the current directory).
+    pub state_dir: std::path::PathBuf,
 }
 
 impl Default for WebEnvConfig {
@@ -42,6 +48,8 @@ impl Default for WebEnvConfig {
             max_steps: 30,
             screenshot: false,
             grace: Duration::from_millis(15),
+            screenshot_dir: None,
+            state_dir: ".".into(),
         }
     }
 }
@@ -49,6 +57,8 @@ impl Default for WebEnvConfig {
 struct Live {
     task: WebTask,
     allow: Vec<String>,
+    /// Element ids in the last observation (for the action grammar).
+    ids: Vec<String>,
     tabs: Vec<Page>,
     current: usize,
     steps: u32,
@@ -469,9 +479,19 @@ impl WebEnv {
             None => Err(anyhow::anyhow!("no episode")),
         };
         drop(probe);
-        if self.config.screenshot {
+        if self.config.screenshot || self.config.screenshot_dir.is_some() {
             if let Some(p) = self.page() {
                 self.screenshot = p.screenshot().await.ok();
+            }
+            if let (Some(dir), Some(png), Some(l)) =
+                (&self.config.screenshot_dir, &self.screenshot, &self.live)
+            {
+                let file = dir.join(format!("{}.png", super::task::file_safe(&l.task.id())));
+                if let Err(e) =
+                    std::fs::create_dir_all(dir).and_then(|_| std::fs::write(&file, png))
+                {
+                    tracing::warn!("writing {}: {e}", file.display());
+                }
             }
         }
         if let Some(l) = self.live.as_mut() {
@@ -499,8 +519,62 @@ impl WebEnv {
     }
 }
 
+impl WebEnv {
+    fn remember_ids(&mut self, obs: &str) {
+        if let Some(l) = self.live.as_mut() {
+            l.ids = obs
+                .lines()
+                .filter_map(|line| {
+                    let t = line.trim_start().strip_prefix('[')?;
+                    let id = t.split(']').next()?;
+                    id.bytes()
+                        .all(|b| b.is_ascii_digit())
+                        .then(|| id.to_string())
+                })
+                .collect();
+        }
+    }
+}
+
 #[async_trait]
 impl Environment for WebEnv {
+    /// WebArena's actions, with element ids from the current page and URLs on the task's
+    /// sites.
+    fn action_grammar(&self) -> Option<String> {
+        let l = self.live.as_ref()?;
+        let lit = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
+        let ids = if l.ids.is_empty() {
+            "\"1\"".to_string()
+        } else {
+            l.ids.iter().map(|i| lit(i)).collect::<Vec<_>>().join(" | ")
+        };
+        let hosts = l
+            .allow
+            .iter()
+            .map(|h| lit(&format!("http://{h}")))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        let tabs = (0..l.tabs.len().max(1))
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(" | ");
+        let goto = if hosts.is_empty() {
+            String::new()
+        } else {
+            format!(" | \"goto [\" ({hosts}) [^\\]\\n ]{{0,200}} \"]\"")
+        };
+        Some(format!(
+            "action ::= \"click [\" id \"]\" | \"hover [\" id \"]\" | \"type [\" id \"] [\" text \"] [\" [01] \"]\" | \"press [\" [A-Za-z+]{{1,30}} \"]\" | \"scroll [\" (\"up\" | \"down\") \"]\" | \"new_tab\" | \"tab_focus [\" tab \"]\" | \"close_tab\" | \"go_back\" | \"go_forward\" | \"stop [\" [^\\]\\n]{{0,200}} \"]\"{goto}\nid ::= {ids}\ntext ::= [^\\]\\n]{{1,200}}\ntab ::= {tabs}"
+        ))
+    }
+
+    async fn end(&mut self, reason: &str) -> anyhow::Result<Option<Step>> {
+        match &self.live {
+            Some(l) if !l.done => Ok(Some(self.finish(&format!("Early stop: {reason}")).await)),
+            _ => Ok(None),
+        }
+    }
+
     async fn reset(&mut self, task: &TaskSpec) -> anyhow::Result<String> {
         let t: WebTask = serde_json::from_value(task.config.clone())
             .map_err(|e| anyhow::anyhow!("task {} is not a WebArena task: {e}", task.id))?;
@@ -521,6 +595,14 @@ impl Environment for WebEnv {
             let tab = self.browser.new_tab(&tabs[0]).await?;
             tabs.push(tab);
         }
+        if let Some(path) = &t.storage_state {
+            let state = super::storage::load(path, &self.config.state_dir)
+                .with_context(|| format!("task {}", t.id()))?;
+            state.apply_cookies(&tabs[0]).await?;
+            for tab in &tabs {
+                state.apply_local_storage(tab).await?;
+            }
+        }
         for (tab, url) in tabs.iter().zip(&urls) {
             tab.goto(url, self.config.action_timeout)
                 .await
@@ -531,12 +613,14 @@ impl Environment for WebEnv {
         self.live = Some(Live {
             task: t,
             allow,
+            ids: Vec::new(),
             tabs,
             current: 0,
             steps: 0,
             done: false,
         });
         let obs = self.observe().await?;
+        self.remember_ids(&obs);
         Ok(format!("OBJECTIVE: {intent}\n\n{obs}"))
     }
 
@@ -628,6 +712,7 @@ impl Environment for WebEnv {
                 format!("(The page could not be read: {e:#})")
             }
         };
+        self.remember_ids(&obs);
         if steps + 1 >= max {
             let mut s = self
                 .finish(&format!("Early stop: Reach max steps {max}"))

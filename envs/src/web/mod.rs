@@ -7,7 +7,9 @@ pub mod bundled;
 pub mod cdp;
 pub mod env;
 pub mod evaluate;
+pub mod harness;
 pub mod sites;
+pub mod storage;
 pub mod task;
 
 pub use env::{task_spec, WebEnv, WebEnvConfig};

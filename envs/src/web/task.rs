@@ -158,6 +158,8 @@ impl WebTask {
     }
 }
 
+pub use hone_core::eval::file_safe;
+
 /// `scheme://host:port/…` → `host:port` (lower-cased), for http(s) URLs.
 pub fn host_of(url: &str) -> Option<String> {
     let rest = url
