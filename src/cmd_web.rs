@@ -349,3 +349,283 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     println!("report:  {}", eval.out().join("report.html").display());
     Ok(())
 }
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Steps timed per figure.
+    #[arg(long, default_value_t = 60)]
+    pub steps: usize,
+    /// Episode resets timed.
+    #[arg(long, default_value_t = 20)]
+    pub resets: usize,
+}
+
+/// p50 and p95 in milliseconds.
+fn p50_p95(mut ms: Vec<f64>) -> (f64, f64) {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| {
+        let i = ((ms.len() as f64 - 1.0) * q).round() as usize;
+        ms.get(i).copied().unwrap_or(f64::NAN)
+    };
+    (at(0.5), at(0.95))
+}
+
+/// The id of the first line of `obs` with this role whose name starts with `name`.
+fn id_of(obs: &str, role: &str, name: &str) -> anyhow::Result<String> {
+    let needle = format!("] {role} '{name}");
+    let line = obs
+        .lines()
+        .find(|l| l.contains(&needle))
+        .with_context(|| format!("no {role} '{name}…' on the page"))?;
+    let t = line.trim_start().trim_start_matches('[');
+    Ok(t.split(']').next().unwrap_or_default().to_string())
+}
+
+/// A browsing cycle on a search-results page of the shop: three in-page actions (scroll,
+/// hover, scroll) and two navigations (re-sort the results, go back). Returns each step's wall time in ms and whether it
+/// navigated.
+async fn browse(
+    env: &mut hone_envs::web::WebEnv,
+    steps: usize,
+) -> anyhow::Result<Vec<(f64, bool)>> {
+    use hone_core::env::Environment;
+    let mut out = Vec::new();
+    let mut obs = env.observe().await?;
+    while out.len() < steps {
+        let link = id_of(&obs, "link", "Price: low to high")?;
+        for (action, nav) in [
+            ("scroll [down]".to_string(), false),
+            (format!("hover [{link}]"), false),
+            ("scroll [up]".to_string(), false),
+            (format!("click [{link}]"), true),
+            ("go_back".to_string(), true),
+        ] {
+            let t = std::time::Instant::now();
+            let s = env.step(&action).await?;
+            out.push((t.elapsed().as_secs_f64() * 1e3, nav));
+            anyhow::ensure!(!s.done, "the episode ended: {}", s.observation);
+            obs = s.observation;
+        }
+    }
+    out.truncate(steps);
+    Ok(out)
+}
+
+/// `hone bench web`: on the bundled shop, per-step latency (action + new observation) against
+/// the bare CDP `Accessibility.getFullAXTree` call on the same page, episode reset time, and
+/// steps/s with one and with two concurrent episodes.
+pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    use hone_core::env::Environment;
+    use hone_envs::web::{browser::Browser, sites, task_spec, WebEnv, WebEnvConfig};
+    let served = sites::Bundled::start(0, 0).await?;
+    let task = |i: usize| -> anyhow::Result<hone_core::env::TaskSpec> {
+        let json = format!(
+            r#"{{"task_id": "bench-{i}", "sites": ["shopping"], "start_url": "__SHOPPING__/search?q=e",
+                "intent": "Browse.", "eval": {{"eval_types": ["string_match"],
+                "reference_answers": {{"exact_match": "x"}}}}}}"#
+        );
+        let f = hone_envs::web::task::parse(&json, &served.sites())?;
+        Ok(task_spec(&f.tasks[0]))
+    };
+    let browser = Browser::launch().await?;
+    let config = WebEnvConfig {
+        max_steps: u32::MAX,
+        ..Default::default()
+    };
+    let mut env = WebEnv::new(browser.clone(), config.clone());
+    env.reset(&task(0)?).await?;
+    // Warm up the page and the in-page function.
+    browse(&mut env, 10).await?;
+
+    let page_lines = env.observe().await?.lines().count();
+    let mut ax = Vec::new();
+    let mut ax_nodes = 0;
+    for _ in 0..a.steps.min(40) {
+        let p = env.page().context("no page")?;
+        let t = std::time::Instant::now();
+        let r = p
+            .call(
+                "Accessibility.getFullAXTree",
+                serde_json::json!({}),
+                std::time::Duration::from_secs(10),
+            )
+            .await?;
+        ax.push(t.elapsed().as_secs_f64() * 1e3);
+        ax_nodes = r["nodes"].as_array().map_or(0, |n| n.len());
+    }
+    let mut obs_ms = Vec::new();
+    for _ in 0..a.steps.min(40) {
+        let t = std::time::Instant::now();
+        env.observe().await?;
+        obs_ms.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let steps = browse(&mut env, a.steps).await?;
+    let (ax50, ax95) = p50_p95(ax);
+    let (o50, o95) = p50_p95(obs_ms);
+    let (s50, s95) = p50_p95(steps.iter().map(|s| s.0).collect());
+    let (i50, i95) = p50_p95(steps.iter().filter(|s| !s.1).map(|s| s.0).collect());
+    let (n50, n95) = p50_p95(steps.iter().filter(|s| s.1).map(|s| s.0).collect());
+    println!(
+        "bundled shop, results of a search for \"e\": {page_lines} observation lines, {ax_nodes} AX nodes"
+    );
+    println!("{:<44} {:>9} {:>9} {:>8}", "", "p50 ms", "p95 ms", "vs AX");
+    println!(
+        "{:<44} {ax50:>9.2} {ax95:>9.2} {:>8}",
+        "bare CDP Accessibility.getFullAXTree", "1.00x"
+    );
+    println!(
+        "{:<44} {o50:>9.2} {o95:>9.2} {:>7.2}x",
+        "observation alone (in-page tree)",
+        o50 / ax50
+    );
+    println!(
+        "{:<44} {s50:>9.2} {s95:>9.2} {:>7.2}x",
+        "step: action + new observation (all)",
+        s50 / ax50
+    );
+    println!(
+        "{:<44} {i50:>9.2} {i95:>9.2} {:>7.2}x",
+        "  in-page actions (scroll, hover)",
+        i50 / ax50
+    );
+    println!(
+        "{:<44} {n50:>9.2} {n95:>9.2} {:>7.2}x",
+        "  navigations (click a sort link, go_back)",
+        n50 / ax50
+    );
+
+    let mut resets = Vec::new();
+    let pool = hone_envs::web::browser::PagePool::new(browser.clone(), 1);
+    let mut naive = Vec::new();
+    for i in 0..a.resets {
+        let mut e = WebEnv::new(browser.clone(), config.clone());
+        let t = std::time::Instant::now();
+        e.reset(&task(i + 1)?).await?;
+        naive.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    for i in 0..a.resets {
+        let mut e = WebEnv::new(browser.clone(), config.clone()).pool(pool.clone());
+        // An episode's worth of idle time for the pool to make the next page, as between
+        // episodes of an eval.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let t = std::time::Instant::now();
+        e.reset(&task(i + 1)?).await?;
+        resets.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    let (r50, r95) = p50_p95(resets);
+    let (v50, v95) = p50_p95(naive);
+    println!(
+        "{:<44} {v50:>9.2} {v95:>9.2}",
+        "reset: new context + first observation"
+    );
+    println!(
+        "{:<44} {r50:>9.2} {r95:>9.2}",
+        "reset: pooled context + first observation"
+    );
+
+    let t = std::time::Instant::now();
+    browse(&mut env, a.steps).await?;
+    let one = a.steps as f64 / t.elapsed().as_secs_f64();
+    drop(env);
+    let mut envs = Vec::new();
+    for i in 0..2 {
+        let mut e = WebEnv::new(browser.clone(), config.clone());
+        e.reset(&task(100 + i)?).await?;
+        envs.push(e);
+    }
+    let t = std::time::Instant::now();
+    let runs: Vec<_> = envs
+        .into_iter()
+        .map(|mut e| {
+            let n = a.steps;
+            tokio::spawn(async move { browse(&mut e, n).await.map(|_| ()) })
+        })
+        .collect();
+    for r in runs {
+        r.await??;
+    }
+    let two = 2.0 * a.steps as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "steps/s: 1 episode {one:.1}, 2 concurrent episodes {two:.1} ({:.2}x)",
+        two / one
+    );
+    Ok(())
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum WebEnvCmd {
+    /// Play a web task by hand: WebArena actions on stdin, observations on stdout, the score at
+    /// the end.
+    Play(PlayArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlayArgs {
+    /// The task's id.
+    #[arg(long)]
+    pub task: String,
+    /// A WebArena config file, or `bundled` (the bundled sites are started for the session).
+    #[arg(long, default_value = "bundled")]
+    pub tasks: String,
+    #[arg(long = "site")]
+    pub sites: Vec<String>,
+    /// Where relative `storage_state` paths start.
+    #[arg(long, default_value = ".")]
+    pub state_dir: PathBuf,
+}
+
+pub async fn play(cmd: WebEnvCmd) -> anyhow::Result<()> {
+    use hone_core::env::Environment;
+    use hone_envs::web::{browser::Browser, bundled, sites, task_spec, WebEnv, WebEnvConfig};
+    use std::io::{BufRead, Write};
+    let WebEnvCmd::Play(a) = cmd;
+    let mut site_map = parse_sites(&a.sites)?;
+    let _served = if a.tasks == "bundled" {
+        let b = sites::Bundled::start(0, 0).await?;
+        for (k, v) in b.sites() {
+            site_map.entry(k).or_insert(v);
+        }
+        Some(b)
+    } else {
+        None
+    };
+    let file = if a.tasks == "bundled" {
+        bundled::tasks(&site_map)?
+    } else {
+        load(std::path::Path::new(&a.tasks), &site_map)?
+    };
+    let task = file
+        .tasks
+        .iter()
+        .find(|t| t.id() == a.task)
+        .with_context(|| format!("no task {} in {}", a.task, a.tasks))?;
+    let browser = Browser::launch().await?;
+    let mut env = WebEnv::new(
+        browser,
+        WebEnvConfig {
+            state_dir: a.state_dir,
+            ..Default::default()
+        },
+    );
+    println!("{}", env.reset(&task_spec(task)).await?);
+    let stdin = std::io::stdin();
+    loop {
+        print!("> ");
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let s = env.step(line).await?;
+        println!("{}", s.observation);
+        if s.done {
+            println!("score: {}", s.reward);
+            break;
+        }
+    }
+    Ok(())
+}

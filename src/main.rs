@@ -100,6 +100,11 @@ enum EnvCmd {
         #[command(subcommand)]
         cmd: HouseholdCmd,
     },
+    /// The web environment (WebArena-format tasks in Chromium).
+    Web {
+        #[command(subcommand)]
+        cmd: cmd_web::WebEnvCmd,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,6 +131,8 @@ enum BenchCmd {
     Sandbox(cmd_sandbox::BenchArgs),
     /// Household world steps/s under random admissible play; oracle eval wall time.
     Household(cmd_household::BenchArgs),
+    /// Web steps on the bundled shop against the bare CDP AX-tree call; resets; concurrency.
+    Web(cmd_web::BenchArgs),
 }
 
 fn init_tracing() {
@@ -173,6 +180,9 @@ async fn main() {
                     cmd: HouseholdCmd::ImportAlfworld(a),
                 },
         } => cmd_household::import_alfworld(a).map(|_| 0),
+        Cmd::Env {
+            which: EnvCmd::Web { cmd },
+        } => cmd_web::play(cmd).await.map(|_| 0),
         Cmd::Bench {
             which: BenchCmd::Household(a),
         } => cmd_household::bench(a).await.map(|_| 0),
@@ -185,6 +195,9 @@ async fn main() {
         Cmd::Sandbox {
             cmd: SandboxCmd::Run(a),
         } => cmd_sandbox::run(a).await,
+        Cmd::Bench {
+            which: BenchCmd::Web(a),
+        } => cmd_web::bench(a).await.map(|_| 0),
         Cmd::Bench {
             which: BenchCmd::Llm(a),
         } => cmd_bench_llm::run(a).await.map(|_| 0),

@@ -215,3 +215,36 @@ fn eval_web_bad_input_is_named() {
     );
     assert!(summary.contains("\"errors\": 1"), "{summary}");
 }
+
+/// `hone env web play`: a person's actions on stdin, the score at the end.
+#[test]
+fn env_web_play_scores_a_typed_answer() {
+    use std::io::Write;
+    let play = |task: &str, input: &str| {
+        let mut c = hone()
+            .args(["env", "web", "play", "--task", task])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = c.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (ok, text) = play("1", "scroll [down]\nstop [3]\n");
+    assert!(ok, "{text}");
+    assert!(text.contains("OBJECTIVE: How many reviews"), "{text}");
+    assert!(text.trim_end().ends_with("score: 1"), "{text}");
+    let (ok, text) = play("1", "stop [4]\n");
+    assert!(ok && text.trim_end().ends_with("score: 0"), "{text}");
+    let (ok, text) = play("nope", "");
+    assert!(!ok && text.contains("no task nope"), "{text}");
+}

@@ -325,3 +325,38 @@ async fn storage_state_cookies_and_local_storage() {
         .unwrap_err();
     assert!(format!("{e:#}").contains("nope.json"), "{e:#}");
 }
+
+/// Pages made ahead by a pool: each in its own context, and none from before a browser
+/// recovery is handed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_pool_gives_fresh_contexts_and_survives_a_killed_browser() {
+    use hone_envs::web::browser::PagePool;
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let map = sites.sites();
+    let browser = Browser::launch().await.expect("chromium starts");
+    let pool = PagePool::new(browser.clone(), 2);
+    let a = pool.take().await.unwrap();
+    let b = pool.take().await.unwrap();
+    assert_ne!(a.context, b.context);
+    drop((a, b));
+    tokio::time::sleep(Duration::from_millis(300)).await; // the pool refills
+    let pid = browser.pid().expect("launched by hone");
+    std::process::Command::new("kill")
+        .arg("-9")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shop = task(
+        r#"{"task_id": "p", "sites": ["shopping"], "start_url": "__SHOPPING__", "intent": "x",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "y"}}}"#,
+        &map,
+    );
+    let mut env = WebEnv::new(browser.clone(), WebEnvConfig::default()).pool(pool.clone());
+    let o = env
+        .reset(&shop)
+        .await
+        .expect("a relaunched browser and a fresh page");
+    assert!(o.contains("One Stop Shop"), "{o}");
+    assert_ne!(browser.pid(), Some(pid));
+}

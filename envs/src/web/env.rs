@@ -5,7 +5,7 @@
 //! WebArena's evaluators.
 
 use super::actions::{self, WebAction};
-use super::browser::{Browser, Page};
+use super::browser::{Browser, Page, PagePool};
 use super::evaluate::{evaluate, HtmlProbe, Judge, Scored};
 use super::task::{host_of, WebTask};
 use anyhow::Context;
@@ -75,6 +75,7 @@ pub struct WebEnv {
     pub scored: Option<Scored>,
     /// The last episode's final screenshot (with `config.screenshot`).
     pub screenshot: Option<Vec<u8>>,
+    pool: Option<Arc<PagePool>>,
 }
 
 /// The [`TaskSpec`] of a WebArena task: id, family = its first site, goal = its intent,
@@ -197,7 +198,14 @@ impl WebEnv {
             live: None,
             scored: None,
             screenshot: None,
+            pool: None,
         }
+    }
+
+    /// Take each episode's first page from `pool` (made ahead) rather than making it at reset.
+    pub fn pool(mut self, pool: Arc<PagePool>) -> Self {
+        self.pool = Some(pool);
+        self
     }
 
     /// The model that judges `fuzzy_match` answers.
@@ -589,7 +597,11 @@ impl Environment for WebEnv {
         }
         let urls = t.start_urls();
         anyhow::ensure!(!urls.is_empty(), "task {} has no start_url", t.id());
-        let first = self.browser.new_page().await?;
+        let t0 = std::time::Instant::now();
+        let first = match &self.pool {
+            Some(p) => p.take().await?,
+            None => self.browser.new_page().await?,
+        };
         let mut tabs = vec![first];
         for _ in 1..urls.len() {
             let tab = self.browser.new_tab(&tabs[0]).await?;
@@ -608,6 +620,7 @@ impl Environment for WebEnv {
                 .await
                 .map_err(|e| anyhow::anyhow!("task {}: {e:#}", t.id()))?;
         }
+        let opened = t0.elapsed();
         let allow = t.hosts();
         let intent = t.intent.clone();
         self.live = Some(Live {
@@ -621,6 +634,11 @@ impl Environment for WebEnv {
         });
         let obs = self.observe().await?;
         self.remember_ids(&obs);
+        tracing::debug!(
+            "reset: pages and start URLs {:.1} ms, first observation {:.1} ms",
+            opened.as_secs_f64() * 1e3,
+            (t0.elapsed() - opened).as_secs_f64() * 1e3
+        );
         Ok(format!("OBJECTIVE: {intent}\n\n{obs}"))
     }
 
@@ -672,10 +690,15 @@ impl Environment for WebEnv {
         {
             let l = self.live()?;
             let page = &l.tabs[l.current];
-            if let Err(e) = page
-                .settle(events, self.config.grace, self.config.action_timeout)
-                .await
-            {
+            // Scrolling, hovering and switching tabs do not navigate: no wait for one to start.
+            let grace = match action {
+                WebAction::Scroll(_)
+                | WebAction::Hover(_)
+                | WebAction::TabFocus(_)
+                | WebAction::NewTab => Duration::ZERO,
+                _ => self.config.grace,
+            };
+            if let Err(e) = page.settle(events, grace, self.config.action_timeout).await {
                 msg.push_str(&format!(" The page did not finish loading: {e:#}"));
             }
             for d in page.take_dialogs() {
@@ -684,8 +707,10 @@ impl Environment for WebEnv {
                     d.kind, d.message
                 ));
             }
-            let url = page.url().await.unwrap_or_default();
-            if !self.allowed(&url) {
+            // A page too busy to say where it is (an endless script) is not refused for it:
+            // the observation below reports it.
+            let url = page.url().await.ok();
+            if let Some(url) = url.filter(|u| !self.allowed(u)) {
                 let events = page.events();
                 let _ = page
                     .eval("history.back(), true", self.config.action_timeout)

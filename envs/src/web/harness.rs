@@ -2,7 +2,7 @@
 //! (one browser for the run, a fresh browser context per episode), and the ReAct agent for the
 //! web (WebArena's action space, one line per step: an action or `think: …`).
 
-use super::browser::Browser;
+use super::browser::{Browser, PagePool};
 use super::env::{task_spec, WebEnv, WebEnvConfig};
 use super::task::WebTask;
 use hone_core::env::{Environment, TaskSpec};
@@ -63,6 +63,7 @@ pub fn agent(
 pub struct WebHarness {
     tasks: Vec<TaskSpec>,
     browser: Arc<Browser>,
+    pool: Arc<PagePool>,
     config: WebEnvConfig,
     judge: Option<Arc<dyn ChatModel>>,
     /// Where final screenshots go (`TASK.png`), if anywhere.
@@ -78,6 +79,7 @@ impl WebHarness {
     ) -> Self {
         Self {
             tasks: tasks.iter().map(task_spec).collect(),
+            pool: PagePool::new(browser.clone(), 2),
             browser,
             config,
             judge,
@@ -102,7 +104,9 @@ impl Harness for WebHarness {
         let mut cfg = self.config.clone();
         cfg.screenshot_dir = self.screenshots.clone();
         Ok(Some(Box::new(
-            WebEnv::new(self.browser.clone(), cfg).judge(self.judge.clone()),
+            WebEnv::new(self.browser.clone(), cfg)
+                .judge(self.judge.clone())
+                .pool(self.pool.clone()),
         )))
     }
     fn family_labels(&self) -> BTreeMap<String, String> {
