@@ -173,6 +173,7 @@ hone_core::named_enum! {
         React = "react",
         Act = "act",
         Reflexion = "reflexion",
+        Code = "code",
     }
 }
 
@@ -194,7 +195,8 @@ pub struct EvalArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// react (a thought or an action per line), act (actions only), reflexion (react with a
-    /// reflection between trials).
+    /// reflection between trials), code (Python with `page.*` in the sandbox; Reflexion between
+    /// trials).
     #[arg(long, value_enum, default_value_t = WebAgent::React)]
     pub agent: WebAgent,
     /// Trials per task (reflexion: with reflections in between; react/act: plain retries).
@@ -230,6 +232,19 @@ pub struct EvalArgs {
     /// relative to its own folder).
     #[arg(long, default_value = ".")]
     pub state_dir: PathBuf,
+    /// --agent code: a skill library folder (or a folder of .py web skills); the agent gets the
+    /// top-k for each goal.
+    #[arg(long)]
+    pub skills: Option<PathBuf>,
+    /// --agent code: skills retrieved per goal.
+    #[arg(long, default_value_t = 4)]
+    pub top_k: usize,
+    /// --agent code: model turns (code blocks) per episode.
+    #[arg(long, default_value_t = 6)]
+    pub max_turns: usize,
+    /// --agent code: seconds one code block may run.
+    #[arg(long, default_value_t = 30)]
+    pub snippet_timeout: u64,
 }
 
 pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
@@ -288,12 +303,32 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let trials = a.trials.max(1);
     let variant = match a.agent {
         WebAgent::Reflexion => hone_core::ReflectionVariant::Composite,
+        WebAgent::Code if trials > 1 => hone_core::ReflectionVariant::Composite,
         _ => hone_core::ReflectionVariant::Retry,
     };
     let thoughts = if a.agent == WebAgent::Act {
         hone_core::ThoughtPolicy::AtMost(0)
     } else {
         hone_core::ThoughtPolicy::AtMost(a.max_thoughts)
+    };
+    let code = if a.agent == WebAgent::Code {
+        let sandbox = hone_sandbox::SandboxConfig::new().build()?;
+        sandbox.prepare(hone_sandbox::Language::Python)?;
+        let library = match &a.skills {
+            Some(p) => Some(
+                hone_skills::SkillLibrary::open_or_import(p, &sandbox, "web")
+                    .await
+                    .with_context(|| format!("loading the skills in {}", p.display()))?,
+            ),
+            None => None,
+        };
+        Some((sandbox, library))
+    } else {
+        None
+    };
+    let skills = match &code {
+        Some((_, Some(l))) => l.fingerprint("web")?,
+        _ => "none".into(),
     };
     let manifest = Manifest::new("web")
         .setting("model", a.model.identity()?)
@@ -304,6 +339,17 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .setting("max steps", a.max_steps)
         .setting("repeat limit", a.repeat_limit)
         .setting("thoughts", thoughts.describe())
+        .setting(
+            "code agent",
+            if a.agent == WebAgent::Code {
+                format!(
+                    "skills {skills}, top {}, {} turns, {} s per block",
+                    a.top_k, a.max_turns, a.snippet_timeout
+                )
+            } else {
+                "-".into()
+            },
+        )
         .info("trials", trials)
         .info("task count", tasks.len())
         .info("concurrency", a.concurrency);
@@ -324,25 +370,41 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     };
     let h = harness::WebHarness::new(&tasks, browser, config, Some(model.clone()))
         .screenshots(eval.out().join(SCREENS));
-    let think = a.agent != WebAgent::Act;
-    // The environment counts actions; the agent's limit counts lines, thoughts included.
-    let lines = a.max_steps as usize * if think { 3 } else { 1 } + 1;
-    let agent = harness::agent(model, think, lines)
-        .constrain(a.constrain)
-        .thoughts(thoughts)
-        .repeat_limit(
-            if a.repeat_limit > 0 {
-                a.repeat_limit
-            } else {
-                usize::MAX
-            },
-            hone_core::RepeatPolicy::Stop,
+    let runner: Box<dyn hone_core::eval::TaskRunner> = if a.agent == WebAgent::Code {
+        let (sandbox, library) = code.context("the code agent's sandbox")?;
+        let config = hone_skills::CodeAgentConfig {
+            max_turns: a.max_turns,
+            max_actions: a.max_steps as usize,
+            snippet_timeout: std::time::Duration::from_secs(a.snippet_timeout),
+            constrain: a.constrain,
+            ..Default::default()
+        };
+        Box::new(hone_skills::web::runner(
+            model, sandbox, config, library, a.top_k, trials, variant,
+        ))
+    } else {
+        let think = a.agent != WebAgent::Act;
+        // The environment counts actions; the agent's limit counts lines, thoughts included.
+        let lines = a.max_steps as usize * if think { 3 } else { 1 } + 1;
+        let agent = harness::agent(model, think, lines)
+            .constrain(a.constrain)
+            .thoughts(thoughts)
+            .repeat_limit(
+                if a.repeat_limit > 0 {
+                    a.repeat_limit
+                } else {
+                    usize::MAX
+                },
+                hone_core::RepeatPolicy::Stop,
+            )
+            .build();
+        Box::new(
+            hone_core::Reflexion::new(agent)
+                .trials(trials)
+                .variant(variant),
         )
-        .build();
-    let runner = hone_core::Reflexion::new(agent)
-        .trials(trials)
-        .variant(variant);
-    let outcome = eval.run(&h, &runner).await?;
+    };
+    let outcome = eval.run(&h, runner.as_ref()).await?;
     drop(served);
     print!("{}", outcome.report.text());
     println!("results: {}", eval.jsonl().display());

@@ -248,3 +248,32 @@ fn env_web_play_scores_a_typed_answer() {
     let (ok, text) = play("nope", "");
     assert!(!ok && text.contains("no task nope"), "{text}");
 }
+
+/// `hone eval web --agent code` with the real default model: the code agent's episodes run in
+/// the sandbox against real Chromium and end in the report (a 135M model rarely solves one).
+#[test]
+fn eval_web_code_agent_with_the_real_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("code");
+    let (ok, text) = run(hone()
+        .args([
+            "eval",
+            "web",
+            "--agent",
+            "code",
+            "--task-id",
+            "0",
+            "--max-turns",
+            "2",
+        ])
+        .args(["--out"])
+        .arg(&out));
+    assert!(ok, "{text}");
+    let line = std::fs::read_to_string(out.join("trajectories.jsonl")).unwrap();
+    let ep: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    let steps = ep["steps"].as_array().unwrap();
+    assert!(!steps.is_empty() && steps.len() <= 2, "{ep}");
+    assert!(ep["error"].is_null(), "no environment or model error: {ep}");
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    assert!(manifest.contains("\"code\""), "{manifest}");
+}

@@ -64,6 +64,12 @@ impl HostFunctions {
         self.fns.insert(name.into(), Arc::new(f));
     }
 
+    /// Withdraws the grant of `name`, if any (builder form).
+    pub fn revoke(mut self, name: &str) -> Self {
+        self.fns.remove(name);
+        self
+    }
+
     /// Adds every grant of `other` (its functions win on a name clash).
     pub fn extend(&mut self, other: HostFunctions) {
         self.fns.extend(other.fns);

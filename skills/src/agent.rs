@@ -72,6 +72,8 @@ pub struct CodeAgent {
     /// The system message's first part: what the environment is and its API.
     instructions: String,
     pub config: CodeAgentConfig,
+    /// The API its sessions get: `web` (`page.*`), anything else the generic `env.*`.
+    kind: String,
 }
 
 /// A reply read as a thought and a code block.
@@ -215,7 +217,14 @@ impl CodeAgent {
             sandbox,
             instructions: instructions.into(),
             config: CodeAgentConfig::default(),
+            kind: "household".into(),
         }
+    }
+
+    /// The environment kind, which chooses the API granted to its code (`web`: `page.*`).
+    pub fn kind(mut self, kind: impl Into<String>) -> Self {
+        self.kind = kind.into();
+        self
     }
 
     pub fn config(mut self, c: CodeAgentConfig) -> Self {
@@ -404,7 +413,11 @@ impl CodeAgent {
                 ))
             }
         };
-        let grants = bridge.grants(tokio::runtime::Handle::current());
+        let rt = tokio::runtime::Handle::current();
+        let grants = match self.kind.as_str() {
+            "web" => bridge.web_grants(rt),
+            _ => bridge.grants(rt),
+        };
         let mut session = Session::new(
             self.sandbox.clone(),
             RunOptions::new()
@@ -533,6 +546,12 @@ impl CodeAgent {
             }
         }
         ep.metrics.insert("skill_calls".into(), skill_calls as f64);
+        // An environment that scores early stops (the web: WebArena's rule) has its say.
+        let reason = format!("Reach max turns {}", self.config.max_turns);
+        if let Some(won) = bridge.end(&reason).await {
+            ep.won = won;
+            ep.reward = bridge.reward();
+        }
         Ok(finish(ep, StopReason::MaxSteps, None))
     }
 }

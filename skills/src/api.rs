@@ -4,7 +4,9 @@
 //! - household (and any [`Environment`]): `env.step(command) -> observation`,
 //!   `env.admissible() -> [command]`, `env.observation() -> the last observation`;
 //! - web: `page.goto`, `page.click`, `page.fill`, `page.press`, `page.get_by_role`,
-//!   `page.get_by_text`, `page.url`, `page.observation` (served by the web environment);
+//!   `page.get_by_text`, `page.url`, `page.observation`, `page.answer` ([`EnvBridge::web_grants`]:
+//!   each action becomes one of WebArena's actions on the web environment, so the allow-list,
+//!   the step limit and the scoring are the environment's);
 //! - shell: `sh.run(command)`.
 //!
 //! [`EnvBridge`] serves the generic `env.*` API over any [`Environment`], records every call a
@@ -29,6 +31,7 @@ pub fn names(env: &str) -> Vec<String> {
             "page.get_by_text",
             "page.url",
             "page.observation",
+            "page.answer",
         ],
         "shell" => &["sh.run"],
         _ => &["env.step", "env.admissible", "env.observation"],
@@ -178,6 +181,20 @@ impl EnvBridge {
         }
     }
 
+    /// The agent stopped before the environment said done: lets the environment score the
+    /// episode as it stands ([`Environment::end`]); `Some(won)` if it did.
+    pub async fn end(&self, reason: &str) -> Option<bool> {
+        if self.done() {
+            return None;
+        }
+        let step = self.env.lock().await.end(reason).await.ok()??;
+        let mut st = self.state();
+        st.reward += step.reward;
+        st.done = true;
+        st.won |= step.won;
+        Some(st.won)
+    }
+
     /// The actions valid now, if the environment lists them.
     pub async fn admissible(&self) -> Option<Vec<String>> {
         self.env.lock().await.admissible_actions()
@@ -252,6 +269,205 @@ impl EnvBridge {
                 }
                 Ok(Value::Null)
             })
+    }
+}
+
+/// One element of a web observation: `[id] role 'name'`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    pub id: String,
+    pub role: String,
+    pub name: String,
+}
+
+/// The elements with ids in a WebArena-style observation (names unquoted as Python's `repr`
+/// quoted them).
+pub fn elements(obs: &str) -> Vec<Element> {
+    obs.lines()
+        .filter_map(|line| {
+            let t = line.trim_start().strip_prefix('[')?;
+            let (id, rest) = t.split_once("] ")?;
+            if !id.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
+                return None;
+            }
+            let (role, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some(Element {
+                id: id.to_string(),
+                role: role.to_string(),
+                name: unrepr(rest),
+            })
+        })
+        .collect()
+}
+
+/// The leading Python-repr string of `s` (`'a\'b'` or `"a'b"`), unescaped; empty if none.
+fn unrepr(s: &str) -> String {
+    let mut chars = s.chars();
+    let Some(q) = chars.next().filter(|c| *c == '\'' || *c == '"') else {
+        return String::new();
+    };
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            c if c == q => break,
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The element `target` names: an id (a number, or digits), else the first element whose name
+/// is `target`, else the first whose name contains it (case-insensitive).
+fn resolve(obs: &str, target: &Value) -> Result<String, String> {
+    let t = match target {
+        Value::Number(n) => return Ok(n.to_string()),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err("give an element id or the element's name as a string".into()),
+    };
+    let t = t.trim_start_matches('[').trim_end_matches(']').to_string();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(t);
+    }
+    let els = elements(obs);
+    let lower = t.to_lowercase();
+    els.iter()
+        .find(|e| e.name == t)
+        .or_else(|| els.iter().find(|e| e.name.to_lowercase().contains(&lower)))
+        .map(|e| e.id.clone())
+        .ok_or_else(|| {
+            format!("no element named {t:?} on the page; page.get_by_role(role) lists them")
+        })
+}
+
+fn element_json(e: &Element) -> Value {
+    json!({"id": e.id, "role": e.role, "name": e.name})
+}
+
+impl EnvBridge {
+    /// The web API (`page.*`, see the module docs) plus `trace.*`, over a web environment
+    /// whose actions are WebArena's. Arguments are positional or keyword (not both in one
+    /// call, a rule of the sandbox's host calls).
+    pub fn web_grants(&self, rt: tokio::runtime::Handle) -> HostFunctions {
+        let act = |b: EnvBridge,
+                   rt: tokio::runtime::Handle,
+                   f: fn(&Value, &str) -> Result<String, String>| {
+            move |args: Value| {
+                let action = f(&args, &b.observation())?;
+                rt.block_on(b.step(&action)).map(Value::String)
+            }
+        };
+        let query =
+            |b: EnvBridge, name: &'static str, f: fn(&Value, &str) -> Result<Value, String>| {
+                move |args: Value| {
+                    let v = f(&args, &b.observation())?;
+                    b.record_top(name, &args, &v.to_string());
+                    Ok(v)
+                }
+            };
+        let base = self.grants(rt.clone());
+        base.revoke("env.step")
+            .revoke("env.admissible")
+            .revoke("env.observation")
+            .grant(
+                "page.goto",
+                act(self.clone(), rt.clone(), |a, _| {
+                    let url = arg_str(a, 0, "url").ok_or("page.goto(url: str)")?;
+                    Ok(format!("goto [{url}]"))
+                }),
+            )
+            .grant(
+                "page.click",
+                act(self.clone(), rt.clone(), |a, obs| {
+                    let t = a
+                        .get(0)
+                        .or_else(|| a.get("target"))
+                        .ok_or("page.click(target): an element id or name")?;
+                    Ok(format!("click [{}]", resolve(obs, t)?))
+                }),
+            )
+            .grant(
+                "page.fill",
+                act(self.clone(), rt.clone(), |a, obs| {
+                    let t = a
+                        .get(0)
+                        .or_else(|| a.get("target"))
+                        .ok_or("page.fill(target, text, enter=False)")?;
+                    let text = arg_str(a, 1, "text")
+                        .ok_or("page.fill(target, text, enter=False): give the text")?;
+                    let enter = a
+                        .get(2)
+                        .or_else(|| a.get("enter"))
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    Ok(format!(
+                        "type [{}] [{}] [{}]",
+                        resolve(obs, t)?,
+                        text.replace(['[', ']', '\n'], " "),
+                        u8::from(enter)
+                    ))
+                }),
+            )
+            .grant(
+                "page.press",
+                act(self.clone(), rt.clone(), |a, _| {
+                    let k = arg_str(a, 0, "key").ok_or("page.press(key: str), e.g. 'Enter'")?;
+                    Ok(format!("press [{k}]"))
+                }),
+            )
+            .grant(
+                "page.answer",
+                act(self.clone(), rt, |a, _| {
+                    let t = arg_str(a, 0, "text").unwrap_or_default();
+                    Ok(format!("stop [{}]", t.replace(['[', ']', '\n'], " ")))
+                }),
+            )
+            .grant(
+                "page.get_by_role",
+                query(self.clone(), "page.get_by_role", |a, obs| {
+                    let role = arg_str(a, 0, "role").ok_or("page.get_by_role(role, name='')")?;
+                    let name = arg_str(a, 1, "name").unwrap_or_default().to_lowercase();
+                    Ok(Value::Array(
+                        elements(obs)
+                            .iter()
+                            .filter(|e| e.role == role && e.name.to_lowercase().contains(&name))
+                            .map(element_json)
+                            .collect(),
+                    ))
+                }),
+            )
+            .grant(
+                "page.get_by_text",
+                query(self.clone(), "page.get_by_text", |a, obs| {
+                    let text = arg_str(a, 0, "text")
+                        .ok_or("page.get_by_text(text)")?
+                        .to_lowercase();
+                    Ok(Value::Array(
+                        obs.lines()
+                            .filter(|l| l.to_lowercase().contains(&text) && !l.starts_with("URL: "))
+                            .map(|l| Value::String(l.trim().to_string()))
+                            .collect(),
+                    ))
+                }),
+            )
+            .grant(
+                "page.url",
+                query(self.clone(), "page.url", |_, obs| {
+                    Ok(json!(obs
+                        .lines()
+                        .rev()
+                        .find_map(|l| l.strip_prefix("URL: "))
+                        .unwrap_or("")))
+                }),
+            )
+            .grant(
+                "page.observation",
+                query(self.clone(), "page.observation", |_, obs| Ok(json!(obs))),
+            )
     }
 }
 
