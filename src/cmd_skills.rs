@@ -260,6 +260,10 @@ pub async fn run(cmd: SkillsCmd) -> anyhow::Result<()> {
 async fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     let env: Arc<dyn PracticeEnv> = match a.env {
         EnvKind::Household => Arc::new(HouseholdPractice::new(a.max_actions)),
+        EnvKind::Web => {
+            let browser = hone_envs::web::browser::Browser::launch().await?;
+            Arc::new(hone_skills::web::WebPractice::start(browser, a.max_actions.min(30)).await?)
+        }
         other => anyhow::bail!(
             "skill discovery on the {other} environment needs that environment, which is not built yet"
         ),

@@ -308,7 +308,8 @@ impl Discovery {
                 self.sandbox.clone(),
                 self.env.instructions(),
             )
-            .config(self.config.agent.clone()),
+            .config(self.config.agent.clone())
+            .kind(self.env.kind()),
             env_kind: self.env.kind().into(),
             site: None,
             library: Some(self.library.clone()),
@@ -605,7 +606,8 @@ impl Discovery {
         .config(CodeAgentConfig {
             max_turns: 2,
             ..self.config.agent.clone()
-        });
+        })
+        .kind(self.env.kind());
         let ep = agent.run_env(env, task, &scope, &[]).await?;
         let note = match ep.steps.last() {
             Some(s) if !ep.won => s.observation.chars().take(1200).collect(),
