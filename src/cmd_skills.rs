@@ -91,6 +91,9 @@ pub struct DiscoverArgs {
     pub model: ModelArgs,
     #[arg(long, value_enum, default_value_t = EnvKind::Household)]
     pub env: EnvKind,
+    /// --env web: the site to explore (the bundled shop: `shopping`, WebArena's name for it).
+    #[arg(long, default_value = "shopping")]
+    pub site: String,
     /// Iterations in all (a rerun resumes after the ones already done).
     #[arg(long, default_value_t = 10)]
     pub iterations: u32,
@@ -261,6 +264,12 @@ async fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
     let env: Arc<dyn PracticeEnv> = match a.env {
         EnvKind::Household => Arc::new(HouseholdPractice::new(a.max_actions)),
         EnvKind::Web => {
+            anyhow::ensure!(
+                a.site == "shopping",
+                "web discovery practises on the bundled shop (--site shopping); the bundled \
+                 forum ({}) has no practice tasks yet",
+                a.site
+            );
             let browser = hone_envs::web::browser::Browser::launch().await?;
             Arc::new(hone_skills::web::WebPractice::start(browser, a.max_actions.min(30)).await?)
         }
