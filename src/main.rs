@@ -8,6 +8,7 @@ mod cmd_models;
 mod cmd_reasoning;
 mod cmd_sandbox;
 mod cmd_serve;
+mod cmd_shell;
 mod cmd_skills;
 mod cmd_web;
 mod model_args;
@@ -87,6 +88,9 @@ enum EvalCmd {
     /// A ReAct or Reflexion agent on WebArena-format tasks in Chromium (the bundled suite on
     /// hone's own shop and forum, or WebArena's file with --site NAME=URL).
     Web(cmd_web::EvalArgs),
+    /// ReAct, Act, Reflexion or the gold commands on InterCode-Bash's tasks in a bubblewrap
+    /// jail.
+    Shell(cmd_shell::EvalArgs),
     /// Reflexion on the built-in key-and-door world (a smoke test of the whole loop).
     Toy(cmd_agent::ToyEvalArgs),
     /// Self-correction and self-consistency strategies compared on reasoning tasks.
@@ -104,6 +108,11 @@ enum EnvCmd {
     Web {
         #[command(subcommand)]
         cmd: cmd_web::WebEnvCmd,
+    },
+    /// The shell environment (InterCode-Bash's tasks in a bubblewrap jail).
+    Shell {
+        #[command(subcommand)]
+        cmd: cmd_shell::ShellEnvCmd,
     },
 }
 
@@ -133,6 +142,8 @@ enum BenchCmd {
     Household(cmd_household::BenchArgs),
     /// Web steps on the bundled shop against the bare CDP AX-tree call; resets; concurrency.
     Web(cmd_web::BenchArgs),
+    /// Shell episode resets and per-command latency in the jail against a plain bash.
+    Shell(cmd_shell::BenchArgs),
 }
 
 fn init_tracing() {
@@ -161,6 +172,9 @@ async fn main() {
             which: EvalCmd::Web(a),
         } => cmd_web::eval(a).await.map(|_| 0),
         Cmd::Eval {
+            which: EvalCmd::Shell(a),
+        } => cmd_shell::eval(a).await.map(|_| 0),
+        Cmd::Eval {
             which: EvalCmd::Reasoning(a),
         } => cmd_reasoning::run(a).await.map(|_| 0),
         Cmd::Report(a) => cmd_household::report(a).map(|_| 0),
@@ -183,6 +197,9 @@ async fn main() {
         Cmd::Env {
             which: EnvCmd::Web { cmd },
         } => cmd_web::play(cmd).await.map(|_| 0),
+        Cmd::Env {
+            which: EnvCmd::Shell { cmd },
+        } => cmd_shell::play(cmd).await.map(|_| 0),
         Cmd::Bench {
             which: BenchCmd::Household(a),
         } => cmd_household::bench(a).await.map(|_| 0),
@@ -198,6 +215,9 @@ async fn main() {
         Cmd::Bench {
             which: BenchCmd::Web(a),
         } => cmd_web::bench(a).await.map(|_| 0),
+        Cmd::Bench {
+            which: BenchCmd::Shell(a),
+        } => cmd_shell::bench(a).await.map(|_| 0),
         Cmd::Bench {
             which: BenchCmd::Llm(a),
         } => cmd_bench_llm::run(a).await.map(|_| 0),

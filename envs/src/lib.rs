@@ -5,6 +5,7 @@
 //! Each implements `hone_core::Environment`; an environment knows nothing of models.
 
 pub mod household;
+pub mod shell;
 pub mod web;
 
 pub use household::{HouseholdEnv, Split, TaskType};

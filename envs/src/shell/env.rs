@@ -1,0 +1,242 @@
+//! [`ShellEnv`]: one InterCode-Bash task as an [`Environment`]. Reset copies the task's file
+//! system image to a fresh folder and starts a jailed bash over it; each action is a bash
+//! command whose output is the observation; `submit` ends the episode and scores it with
+//! InterCode's reward: the gold command runs in a second fresh copy, and the two copies' changes
+//! and the two last outputs are compared.
+
+use super::fs::{copy_image, path_digest, snapshot, status, Image};
+use super::jail::{Jail, JailConfig};
+use super::reward::{reward, Reward};
+use super::task::{setup_script, Gold};
+use anyhow::Context;
+use async_trait::async_trait;
+use hone_core::env::{Environment, Step, TaskSpec};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Built file-system images, shared by every episode of a run (each built once).
+pub struct Images {
+    dir: tempfile::TempDir,
+    built: Mutex<HashMap<u8, Arc<Image>>>,
+}
+
+impl Images {
+    pub fn new() -> anyhow::Result<Arc<Self>> {
+        let dir = tempfile::Builder::new().prefix("hone-shell-").tempdir()?;
+        // The jail runs as `nobody`, which must reach the episode folders inside.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+        Ok(Arc::new(Self {
+            dir,
+            built: Mutex::default(),
+        }))
+    }
+
+    /// The image of InterCode's file system `fs`, built on first use.
+    pub async fn get(&self, fs: u8) -> anyhow::Result<Arc<Image>> {
+        let mut built = self.built.lock().await;
+        if let Some(i) = built.get(&fs) {
+            return Ok(i.clone());
+        }
+        let script = setup_script(fs).with_context(|| format!("no file system {fs} (1 to 4)"))?;
+        let img = Arc::new(
+            super::fs::build_image(&self.dir.path().join(format!("fs{fs}")), script).await?,
+        );
+        built.insert(fs, img.clone());
+        Ok(img)
+    }
+
+    /// A fresh folder under the images' folder.
+    fn scratch(&self, name: &str) -> PathBuf {
+        self.dir.path().join(format!("{name}-{:x}", rand_tag()))
+    }
+}
+
+fn rand_tag() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How a shell episode runs.
+#[derive(Debug, Clone)]
+pub struct ShellEnvConfig {
+    pub jail: JailConfig,
+    /// Commands per episode before it is scored as it stands (InterCode's agents: 10 turns).
+    pub max_steps: u32,
+}
+
+impl Default for ShellEnvConfig {
+    fn default() -> Self {
+        Self {
+            jail: JailConfig::default(),
+            max_steps: 10,
+        }
+    }
+}
+
+struct Live {
+    image: Arc<Image>,
+    jail: Jail,
+    gold: Gold,
+    last_output: String,
+    steps: u32,
+    done: bool,
+}
+
+/// See the module docs.
+pub struct ShellEnv {
+    images: Arc<Images>,
+    pub config: ShellEnvConfig,
+    live: Option<Live>,
+    /// The last episode's reward and its parts.
+    pub scored: Option<Reward>,
+}
+
+impl ShellEnv {
+    pub fn new(images: Arc<Images>, config: ShellEnvConfig) -> Self {
+        Self {
+            images,
+            config,
+            live: None,
+            scored: None,
+        }
+    }
+
+    /// Runs `command` in a fresh copy of the episode's file system as InterCode runs the gold
+    /// command, scores the episode and cleans up.
+    async fn score(&mut self) -> anyhow::Result<Step> {
+        let l = self.live.as_mut().context("no episode")?;
+        l.done = true;
+        let gold_root = self.images.scratch("gold");
+        copy_image(&l.image, &gold_root)?;
+        // InterCode runs the gold command without a time-out; a minute bounds it here.
+        let mut gold_config = self.config.jail.clone();
+        gold_config.timeout = gold_config.timeout.max(std::time::Duration::from_secs(60));
+        let mut gold_jail = Jail::new(&gold_root, gold_config);
+        let gold = gold_jail.run(&l.gold.command()).await;
+        gold_jail.kill().await;
+        let gold_out = match &gold {
+            Ok(o) if !o.timed_out => Some(o.text.clone()),
+            _ => None,
+        };
+        l.jail.kill().await;
+        let agent_root = l.jail.root().to_path_buf();
+        let a = status(&l.image.tracked, &snapshot(&agent_root)?);
+        let g = status(&l.image.tracked, &snapshot(&gold_root)?);
+        let r = reward(
+            &a,
+            &g,
+            |p| (path_digest(&agent_root, p), path_digest(&gold_root, p)),
+            &l.last_output,
+            gold_out.as_deref(),
+        );
+        let _ = std::fs::remove_dir_all(&gold_root);
+        let _ = std::fs::remove_dir_all(&agent_root);
+        let won = r.success();
+        let obs = format!(
+            "Submitted. Reward {:.2} (files {:.2}, contents {:.2}, output {:.2}).",
+            r.reward, r.file_diff, r.file_changes, r.answer_similarity
+        );
+        let info = serde_json::to_value(&r)?;
+        self.scored = Some(r);
+        Ok(Step {
+            observation: obs,
+            // InterCode's reward itself (an episode's reward in the trajectory is its sum).
+            reward: self.scored.as_ref().map_or(0.0, |r| r.reward),
+            done: true,
+            won,
+            info,
+        })
+    }
+}
+
+#[async_trait]
+impl Environment for ShellEnv {
+    async fn reset(&mut self, task: &TaskSpec) -> anyhow::Result<String> {
+        if let Some(mut l) = self.live.take() {
+            l.jail.kill().await;
+            let _ = std::fs::remove_dir_all(l.jail.root());
+        }
+        self.scored = None;
+        let fs = task.config["fs"]
+            .as_u64()
+            .context("the task names no file system (fs)")? as u8;
+        let gold: Gold = serde_json::from_value(task.config["gold"].clone())
+            .with_context(|| format!("task {} has no gold command", task.id))?;
+        let image = self.images.get(fs).await?;
+        let root = self.images.scratch("episode");
+        copy_image(&image, &root)?;
+        self.live = Some(Live {
+            image,
+            jail: Jail::new(root, self.config.jail.clone()),
+            gold,
+            last_output: String::new(),
+            steps: 0,
+            done: false,
+        });
+        Ok(task.goal.clone())
+    }
+
+    async fn step(&mut self, action: &str) -> anyhow::Result<Step> {
+        let max = self.config.max_steps;
+        let l = self.live.as_mut().context("no episode: reset first")?;
+        if l.done {
+            return Ok(Step {
+                observation: "The episode is over.".into(),
+                reward: 0.0,
+                done: true,
+                won: false,
+                info: serde_json::Value::Null,
+            });
+        }
+        let cmd = action.trim();
+        if cmd == "submit" {
+            return self.score().await;
+        }
+        l.steps += 1;
+        let out = l.jail.run(cmd).await?;
+        let mut obs = out.text.clone();
+        if out.timed_out {
+            obs = format!(
+                "Command timed out after {} s; the shell was restarted in {}.",
+                self.config.jail.timeout.as_secs(),
+                l.jail.cwd()
+            );
+        } else if out.status.is_none() {
+            obs.push_str("\n(The shell exited; a new one starts with the next command.)");
+        }
+        if out.truncated {
+            obs.push_str(&format!(
+                "\n(Output cut at {} bytes.)",
+                self.config.jail.max_output
+            ));
+        }
+        if out.restarted {
+            obs = format!("(A new shell: variables set earlier are gone.)\n{obs}");
+        }
+        l.last_output = out.text;
+        if l.steps >= max {
+            let mut s = self.score().await?;
+            s.observation = format!("{obs}\n{}", s.observation);
+            return Ok(s);
+        }
+        Ok(Step::obs(obs))
+    }
+
+    async fn end(&mut self, _reason: &str) -> anyhow::Result<Option<Step>> {
+        match &self.live {
+            Some(l) if !l.done => Ok(Some(self.score().await?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+impl Drop for ShellEnv {
+    fn drop(&mut self) {
+        if let Some(l) = &self.live {
+            let _ = std::fs::remove_dir_all(l.jail.root());
+        }
+    }
+}
