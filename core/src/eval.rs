@@ -180,6 +180,48 @@ impl TaskRunner for crate::reflexion::Reflexion {
     }
 }
 
+/// Plays a fixed list of actions in a fresh environment for `task` as one episode of the agent
+/// `name` (an oracle's plan, a task's gold commands: reference rows), stored under the run;
+/// a stored episode is reused.
+pub async fn play_actions(
+    cx: &TaskContext<'_>,
+    task: &TaskSpec,
+    name: &str,
+    actions: Vec<String>,
+) -> anyhow::Result<Episode> {
+    use crate::trajectory::{Action, StepRecord};
+    if let Some(ep) = cx.store.finished_episode(cx.run, &task.id, "", 0)? {
+        return Ok(ep);
+    }
+    let t0 = Instant::now();
+    let mut env = cx.environment(task)?;
+    let mut ep = Episode::new(task.clone(), name);
+    env.reset(task).await?;
+    for (index, a) in actions.into_iter().enumerate() {
+        let s = env.step(&a).await?;
+        ep.steps.push(StepRecord {
+            index,
+            raw: a.clone(),
+            action: Action::Act(a),
+            observation: s.observation,
+            reward: s.reward,
+            done: s.done,
+            won: s.won,
+            usage: Default::default(),
+            latency_ms: 0.0,
+        });
+        ep.reward += s.reward;
+        if s.done {
+            ep.won = s.won;
+            ep.stop = StopReason::Done;
+            break;
+        }
+    }
+    ep.wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    cx.store.put_episode(cx.run, &ep)?;
+    Ok(ep)
+}
+
 /// An eval in its run folder. See the module docs.
 pub struct Eval {
     out: PathBuf,

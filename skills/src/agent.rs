@@ -577,6 +577,32 @@ pub struct CodeRunner {
 }
 
 impl CodeRunner {
+    /// A runner for an environment kind: `library` (if any) gives the top `k` skills per goal
+    /// and its worked examples, else the agent gets `fallback_examples`; `trials` above 1 adds
+    /// Reflexion (`variant`) between trials, showing up to 3 lessons.
+    pub fn new(
+        agent: CodeAgent,
+        env_kind: &str,
+        library: Option<SkillLibrary>,
+        k: usize,
+        trials: u32,
+        variant: ReflectionVariant,
+        fallback_examples: Vec<Example>,
+    ) -> Self {
+        Self {
+            agent: agent.kind(env_kind),
+            env_kind: env_kind.into(),
+            site: None,
+            library,
+            k,
+            examples_per_task: 2,
+            trials,
+            variant,
+            memory_k: 3,
+            fallback_examples,
+        }
+    }
+
     /// The skills and examples an episode of `task` gets.
     pub fn context_for(&self, task: &TaskSpec) -> anyhow::Result<(Vec<Skill>, Vec<Example>)> {
         let Some(lib) = &self.library else {

@@ -58,6 +58,11 @@ pub trait PracticeEnv: Send + Sync {
     fn checks_success(&self) -> bool {
         true
     }
+    /// Worked examples on the raw API, for practice while the library has none of its own
+    /// (without them a small model does not know the API's shape at all).
+    fn examples(&self) -> Vec<crate::library::Example> {
+        Vec::new()
+    }
 }
 
 /// Discovery settings.
@@ -318,7 +323,7 @@ impl Discovery {
             trials: 1,
             variant: hone_core::ReflectionVariant::Retry,
             memory_k: 3,
-            fallback_examples: Vec::new(),
+            fallback_examples: self.env.examples(),
         };
         let (in_scope, examples) = runner.context_for(&task)?;
         let mut ep = runner

@@ -88,18 +88,15 @@ pub fn runner(
     trials: u32,
     variant: ReflectionVariant,
 ) -> CodeRunner {
-    CodeRunner {
-        agent: CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
-        env_kind: "household".into(),
-        site: None,
+    CodeRunner::new(
+        CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
+        "household",
         library,
         k,
-        examples_per_task: 2,
         trials,
         variant,
-        memory_k: 3,
-        fallback_examples: raw_examples(),
-    }
+        raw_examples(),
+    )
 }
 
 /// The household as a practice ground for `hone skills discover`: rooms and tasks from the
@@ -152,6 +149,9 @@ impl PracticeEnv for HouseholdPractice {
     }
     fn instructions(&self) -> &str {
         INSTRUCTIONS
+    }
+    fn examples(&self) -> Vec<Example> {
+        raw_examples()
     }
     fn families(&self) -> Vec<(String, String)> {
         TaskType::ALL

@@ -67,20 +67,15 @@ pub fn runner(
     trials: u32,
     variant: ReflectionVariant,
 ) -> CodeRunner {
-    CodeRunner {
-        agent: CodeAgent::new(model, sandbox, INSTRUCTIONS)
-            .config(config)
-            .kind("web"),
-        env_kind: "web".into(),
-        site: None,
+    CodeRunner::new(
+        CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
+        "web",
         library,
         k,
-        examples_per_task: 2,
         trials,
         variant,
-        memory_k: 3,
-        fallback_examples: raw_examples(),
-    }
+        raw_examples(),
+    )
 }
 
 /// The bundled shop as a practice ground for `hone skills discover --env web`: tasks in
@@ -209,6 +204,9 @@ impl crate::discover::PracticeEnv for WebPractice {
     }
     fn instructions(&self) -> &str {
         INSTRUCTIONS
+    }
+    fn examples(&self) -> Vec<Example> {
+        raw_examples()
     }
     fn families(&self) -> Vec<(String, String)> {
         FAMILIES

@@ -67,6 +67,11 @@ async fn scripted_cycle_makes_a_skill_that_is_stored_shared_retrieved_and_called
     let r = &recs[0];
     assert!(r.error.is_none(), "{r:?}");
     assert_eq!(r.proposal["task"], "cool");
+    let practice = &model.requests()[1].messages[1].content;
+    assert!(
+        practice.contains("Here is example 1.") && practice.contains("env.admissible()"),
+        "with an empty library the practice agent gets the raw-API examples: {practice}"
+    );
     assert_eq!(r.practice.as_ref().unwrap()["won"], true, "{r:?}");
     assert_eq!(r.distilled.as_ref().unwrap()["added"], "new", "{r:?}");
     assert_eq!(r.tests.len(), 1);

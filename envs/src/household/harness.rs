@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use hone_core::env::{Environment, TaskSpec};
 use hone_core::eval::{Harness, Manifest, TaskContext, TaskRunner};
 use hone_core::llm::ChatModel;
-use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
+use hone_core::trajectory::Episode;
 use hone_core::{ReactAgent, ReflectionVariant, Reflexion, RepeatPolicy, Store, ThoughtPolicy};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -344,35 +344,11 @@ impl TaskRunner for OracleRunner {
             .worlds
             .get(&task.id)
             .with_context(|| format!("no game `{}`", task.id))?;
-        let t0 = Instant::now();
         let plan = oracle::walkthrough(world)
             .with_context(|| format!("the oracle found no plan for `{}`", task.id))?;
-        let mut env = cx.environment(task)?;
-        let mut ep = Episode::new(task.clone(), "oracle");
-        env.reset(task).await?;
-        for (index, a) in plan.into_iter().enumerate() {
-            let s = env.step(&a).await?;
-            ep.steps.push(StepRecord {
-                index,
-                raw: a.clone(),
-                action: Action::Act(a),
-                observation: s.observation,
-                reward: s.reward,
-                done: s.done,
-                won: s.won,
-                usage: Default::default(),
-                latency_ms: 0.0,
-            });
-            ep.reward += s.reward;
-            if s.done {
-                ep.won = s.won;
-                ep.stop = StopReason::Done;
-                break;
-            }
-        }
-        ep.wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        cx.store.put_episode(cx.run, &ep)?;
-        Ok(vec![ep])
+        Ok(vec![
+            hone_core::eval::play_actions(cx, task, "oracle", plan).await?,
+        ])
     }
 }
 

@@ -8,10 +8,9 @@ use async_trait::async_trait;
 use hone_core::env::{Environment, TaskSpec};
 use hone_core::eval::{Harness, TaskContext, TaskRunner};
 use hone_core::llm::ChatModel;
-use hone_core::trajectory::{Action, Episode, StepRecord, StopReason};
+use hone_core::trajectory::Episode;
 use hone_core::ReactAgent;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What the shell agent is told.
 pub const INSTRUCTIONS: &str = "You are a bash expert working in a Linux shell (as root). Answer the user's request by running commands. Reply with exactly one line: either 'think: ' and a thought, or one bash command (pipes and ';' are fine; keep it on one line), or 'submit' when the last command's output answers the request or the files are as requested. The output of each command comes back to you.";
@@ -94,39 +93,10 @@ impl TaskRunner for GoldRunner {
         cx: &TaskContext<'_>,
         task: &TaskSpec,
     ) -> anyhow::Result<Vec<Episode>> {
-        if let Some(ep) = cx.store.finished_episode(cx.run, &task.id, "", 0)? {
-            return Ok(vec![ep]);
-        }
         let gold: super::task::Gold = serde_json::from_value(task.config["gold"].clone())?;
-        let t0 = Instant::now();
-        let mut env = cx.environment(task)?;
-        let mut ep = Episode::new(task.clone(), "gold");
-        env.reset(task).await?;
-        for (index, a) in [gold.command(), "submit".to_string()]
-            .into_iter()
-            .enumerate()
-        {
-            let s = env.step(&a).await?;
-            ep.steps.push(StepRecord {
-                index,
-                raw: a.clone(),
-                action: Action::Act(a),
-                observation: s.observation,
-                reward: s.reward,
-                done: s.done,
-                won: s.won,
-                usage: Default::default(),
-                latency_ms: 0.0,
-            });
-            ep.reward += s.reward;
-            if s.done {
-                ep.won = s.won;
-                ep.stop = StopReason::Done;
-                break;
-            }
-        }
-        ep.wall_ms = t0.elapsed().as_secs_f64() * 1000.0;
-        cx.store.put_episode(cx.run, &ep)?;
-        Ok(vec![ep])
+        let actions = vec![gold.command(), "submit".to_string()];
+        Ok(vec![
+            hone_core::eval::play_actions(cx, task, "gold", actions).await?,
+        ])
     }
 }
