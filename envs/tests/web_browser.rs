@@ -205,7 +205,9 @@ async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
     let s = env
         .step(&format!("click [{}]", id(&first, "link", "Loop")))
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The loop starts on a 100 ms timer, which Chromium may throttle to 1 s in a page it
+    // does not consider visible: wait past that before acting on the stuck page.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let s2 = env.step("scroll [down]").await;
     assert!(
         t0.elapsed() < Duration::from_secs(15),
