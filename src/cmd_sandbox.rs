@@ -109,13 +109,8 @@ const PY_PROGRAM: &str = "print(sum(range(100)))";
 const JS_PROGRAM: &str = "let s = 0; for (let i = 0; i < 100; i++) s += i; console.log(s);";
 
 /// p50 and p95 of a set of durations, in milliseconds.
-fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| {
-        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
-        samples.get(i).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
-    };
-    (at(0.5), at(0.95))
+fn percentiles(samples: Vec<Duration>) -> (f64, f64) {
+    crate::stats::p50_p95(samples.iter().map(|d| d.as_secs_f64() * 1e3).collect())
 }
 
 fn time_runs(

@@ -242,11 +242,6 @@ pub struct BenchArgs {
 pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
     use hone_core::env::Environment;
     use hone_envs::shell::{Images, ShellEnv, ShellEnvConfig};
-    let p50_p95 = |mut v: Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-        (at(0.5), at(0.95))
-    };
     let images = Images::new()?;
     let t = std::time::Instant::now();
     images.get(1).await?;
@@ -286,9 +281,9 @@ pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
             .await?;
         plain.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let (r50, r95) = p50_p95(resets);
-    let (j50, j95) = p50_p95(jail);
-    let (b50, b95) = p50_p95(plain);
+    let (r50, r95) = crate::stats::p50_p95(resets);
+    let (j50, j95) = crate::stats::p50_p95(jail);
+    let (b50, b95) = crate::stats::p50_p95(plain);
     println!("InterCode file system 1: image built once in {build:.1} ms");
     println!("{:<52} {:>9} {:>9} {:>8}", "", "p50 ms", "p95 ms", "ratio");
     println!(

@@ -422,16 +422,6 @@ pub struct BenchArgs {
     pub resets: usize,
 }
 
-/// p50 and p95 in milliseconds.
-fn p50_p95(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| {
-        let i = ((ms.len() as f64 - 1.0) * q).round() as usize;
-        ms.get(i).copied().unwrap_or(f64::NAN)
-    };
-    (at(0.5), at(0.95))
-}
-
 /// The id of the first line of `obs` with this role whose name starts with `name`.
 fn id_of(obs: &str, role: &str, name: &str) -> anyhow::Result<String> {
     let needle = format!("] {role} '{name}");
@@ -522,11 +512,11 @@ pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
         obs_ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let steps = browse(&mut env, a.steps).await?;
-    let (ax50, ax95) = p50_p95(ax);
-    let (o50, o95) = p50_p95(obs_ms);
-    let (s50, s95) = p50_p95(steps.iter().map(|s| s.0).collect());
-    let (i50, i95) = p50_p95(steps.iter().filter(|s| !s.1).map(|s| s.0).collect());
-    let (n50, n95) = p50_p95(steps.iter().filter(|s| s.1).map(|s| s.0).collect());
+    let (ax50, ax95) = crate::stats::p50_p95(ax);
+    let (o50, o95) = crate::stats::p50_p95(obs_ms);
+    let (s50, s95) = crate::stats::p50_p95(steps.iter().map(|s| s.0).collect());
+    let (i50, i95) = crate::stats::p50_p95(steps.iter().filter(|s| !s.1).map(|s| s.0).collect());
+    let (n50, n95) = crate::stats::p50_p95(steps.iter().filter(|s| s.1).map(|s| s.0).collect());
     println!(
         "bundled shop, results of a search for \"e\": {page_lines} observation lines, {ax_nodes} AX nodes"
     );
@@ -574,8 +564,8 @@ pub async fn bench(a: BenchArgs) -> anyhow::Result<()> {
         e.reset(&task(i + 1)?).await?;
         resets.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let (r50, r95) = p50_p95(resets);
-    let (v50, v95) = p50_p95(naive);
+    let (r50, r95) = crate::stats::p50_p95(resets);
+    let (v50, v95) = crate::stats::p50_p95(naive);
     println!(
         "{:<44} {v50:>9.2} {v95:>9.2}",
         "reset: new context + first observation"

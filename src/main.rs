@@ -12,6 +12,7 @@ mod cmd_shell;
 mod cmd_skills;
 mod cmd_web;
 mod model_args;
+mod stats;
 
 use clap::{Parser, Subcommand};
 

@@ -197,7 +197,7 @@ impl Jail {
         if let Some(mut s) = self.shell.take() {
             if let Some(pid) = s.child.id() {
                 // The whole process group (bwrap and its namespace's init).
-                unsafe_kill_group(pid);
+                kill_group(pid);
             }
             let _ = s.child.kill().await;
             let _ = s.child.wait().await;
@@ -313,32 +313,20 @@ impl Jail {
             }
         }
     }
-
-    /// Drains what is left of a killed shell's output (tests).
-    pub async fn close(mut self) {
-        if let Some(s) = self.shell.as_mut() {
-            let _ = s.stdin.shutdown().await;
-            let mut rest = Vec::new();
-            let _ =
-                tokio::time::timeout(Duration::from_millis(200), s.stdout.read_to_end(&mut rest))
-                    .await;
-        }
-        self.kill().await;
-    }
 }
 
 impl Drop for Jail {
     fn drop(&mut self) {
         if let Some(s) = self.shell.as_ref() {
             if let Some(pid) = s.child.id() {
-                unsafe_kill_group(pid);
+                kill_group(pid);
             }
         }
     }
 }
 
 /// SIGKILL to the process group `pgid` (the jail was started as its own group).
-fn unsafe_kill_group(pgid: u32) {
+fn kill_group(pgid: u32) {
     let _ = std::process::Command::new("kill")
         .args(["-9", "--", &format!("-{pgid}")])
         .stderr(Stdio::null())
