@@ -11,6 +11,7 @@ hone_core::named_enum! {
         React = "react",
         Act = "act",
         Reflexion = "reflexion",
+        Code = "code",
         Gold = "gold",
     }
 }
@@ -19,11 +20,12 @@ hone_core::named_enum! {
 pub struct EvalArgs {
     #[command(flatten)]
     pub model: ModelArgs,
-    /// `intercode` (InterCode-Bash's 200 tasks on its four file systems), or a task file: a
-    /// JSON list of InterCode tasks (`query`, `gold`) run on file system --fs.
+    /// `intercode` (InterCode-Bash's 200 tasks on its four file systems), `bundled` (hone's own
+    /// 46 graded tasks on its file system 5), or a task file: a JSON list of InterCode tasks
+    /// (`query`, `gold`) run on file system --fs.
     #[arg(long, default_value = "intercode")]
     pub tasks: String,
-    /// The file system (1 to 4) of a --tasks FILE.
+    /// The file system of a --tasks FILE: InterCode's 1 to 4, or hone's 5.
     #[arg(long, default_value_t = 1)]
     pub fs: u8,
     /// Only these task ids (e.g. fs1-0; repeatable).
@@ -32,7 +34,8 @@ pub struct EvalArgs {
     /// Only the first N tasks.
     #[arg(long)]
     pub limit: Option<usize>,
-    /// react, act, reflexion, or gold (the gold commands as the agent: the reference row).
+    /// react, act, reflexion, code (Python with `sh.run` and `sh.submit` in the sandbox;
+    /// Reflexion between trials), or gold (the gold commands as the agent: the reference row).
     #[arg(long, value_enum, default_value_t = ShellAgent::React)]
     pub agent: ShellAgent,
     #[arg(long, default_value_t = 1)]
@@ -50,6 +53,19 @@ pub struct EvalArgs {
     pub concurrency: usize,
     #[arg(long)]
     pub shard: Option<String>,
+    /// --agent code: a skill library folder (or a folder of .py shell skills); the agent gets
+    /// the top --top-k per task.
+    #[arg(long)]
+    pub skills: Option<PathBuf>,
+    /// --agent code: skills retrieved per task.
+    #[arg(long, default_value_t = 4)]
+    pub top_k: usize,
+    /// --agent code: model turns (code blocks) per episode.
+    #[arg(long, default_value_t = 6)]
+    pub max_turns: usize,
+    /// --agent code: seconds one code block may run (each command also has --command-timeout).
+    #[arg(long, default_value_t = 60)]
+    pub snippet_timeout: u64,
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -58,12 +74,14 @@ fn load_tasks(a: &EvalArgs) -> anyhow::Result<Vec<TaskSpec>> {
     use hone_envs::shell::task;
     let mut tasks = if a.tasks == "intercode" {
         task::intercode()?
+    } else if a.tasks == "bundled" {
+        task::bundled()?
     } else {
         let text =
             std::fs::read_to_string(&a.tasks).with_context(|| format!("reading {}", a.tasks))?;
         anyhow::ensure!(
             task::setup_script(a.fs).is_some(),
-            "no file system {} (InterCode has 1 to 4)",
+            "no file system {} (InterCode has 1 to 4, hone's own is 5)",
             a.fs
         );
         task::parse(&text)
@@ -100,7 +118,27 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     };
     let variant = match a.agent {
         ShellAgent::Reflexion => hone_core::ReflectionVariant::Composite,
+        ShellAgent::Code if trials > 1 => hone_core::ReflectionVariant::Composite,
         _ => hone_core::ReflectionVariant::Retry,
+    };
+    anyhow::ensure!(
+        a.skills.is_none() || a.agent == ShellAgent::Code,
+        "--skills is for --agent code"
+    );
+    let code = if a.agent == ShellAgent::Code {
+        let sandbox = hone_sandbox::SandboxConfig::new().build()?;
+        sandbox.prepare(hone_sandbox::Language::Python)?;
+        let library = match &a.skills {
+            Some(p) => Some(
+                hone_skills::SkillLibrary::open_or_import(p, &sandbox, "shell")
+                    .await
+                    .with_context(|| format!("loading the skills in {}", p.display()))?,
+            ),
+            None => None,
+        };
+        Some((sandbox, library))
+    } else {
+        None
     };
     let thoughts = match a.agent {
         ShellAgent::Act => hone_core::ThoughtPolicy::AtMost(0),
@@ -120,6 +158,19 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
             .setting("reflection variant", variant)
             .setting("thoughts", thoughts.describe());
     }
+    if let Some((_, library)) = &code {
+        let skills = match library {
+            Some(l) => l.fingerprint("shell")?,
+            None => "none".into(),
+        };
+        manifest = manifest.setting(
+            "code agent",
+            format!(
+                "skills {skills}, top {}, {} turns, {} s per block",
+                a.top_k, a.max_turns, a.snippet_timeout
+            ),
+        );
+    }
     let out = a
         .out
         .clone()
@@ -137,6 +188,17 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
     let h = harness::ShellHarness::new(tasks, config)?;
     let runner: Box<dyn hone_core::eval::TaskRunner> = if a.agent == ShellAgent::Gold {
         Box::new(harness::GoldRunner)
+    } else if let Some((sandbox, library)) = code {
+        let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
+        let config = hone_skills::CodeAgentConfig {
+            max_turns: a.max_turns,
+            max_actions: a.max_steps as usize,
+            snippet_timeout: std::time::Duration::from_secs(a.snippet_timeout),
+            ..Default::default()
+        };
+        Box::new(hone_skills::shell::runner(
+            model, sandbox, config, library, a.top_k, trials, variant,
+        ))
     } else {
         let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
         let think = a.agent != ShellAgent::Act;
@@ -178,7 +240,7 @@ pub enum ShellEnvCmd {
 
 #[derive(clap::Args, Debug)]
 pub struct PlayArgs {
-    /// The task's id, e.g. fs1-0.
+    /// The task's id: InterCode's fs1-0 … fs4-26, or hone's hone-0 … hone-45.
     #[arg(long)]
     pub task: String,
 }
@@ -188,11 +250,15 @@ pub async fn play(cmd: ShellEnvCmd) -> anyhow::Result<()> {
     use hone_envs::shell::{Images, ShellEnv, ShellEnvConfig};
     use std::io::{BufRead, Write};
     let ShellEnvCmd::Play(a) = cmd;
-    let tasks = hone_envs::shell::task::intercode()?;
-    let task = tasks
-        .iter()
-        .find(|t| t.id == a.task)
-        .with_context(|| format!("no task {} (InterCode's are fs1-0 … fs4-26)", a.task))?;
+    let mut tasks = hone_envs::shell::task::intercode()?;
+    tasks.extend(hone_envs::shell::task::bundled()?);
+    let task = tasks.iter().find(|t| t.id == a.task).with_context(|| {
+        format!(
+            "no task {} (InterCode's are fs1-0 … fs4-26, hone's hone-0 … hone-{})",
+            a.task,
+            tasks.len() - 201
+        )
+    })?;
     let mut env = ShellEnv::new(
         Images::new()?,
         ShellEnvConfig {

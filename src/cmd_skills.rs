@@ -123,6 +123,10 @@ pub struct DiscoverArgs {
     /// Seed of the session's episodes.
     #[arg(long, default_value_t = 0x5EED)]
     pub seed: u64,
+    /// A kind of task proposed again after this many practices and no success is swapped for
+    /// the least-practised kind (0: the proposal always stands).
+    #[arg(long, default_value_t = 2)]
+    pub max_failed_repeats: usize,
 }
 
 fn sandbox() -> anyhow::Result<Sandbox> {
@@ -291,6 +295,7 @@ async fn discover(a: DiscoverArgs) -> anyhow::Result<()> {
         },
         seed: a.seed,
         progress: true,
+        max_failed_repeats: a.max_failed_repeats,
     };
     let d = Discovery::open(&a.library, model, sb.clone(), env, config)?;
     if let Some(seed) = &a.seed_skills {

@@ -101,3 +101,64 @@ fn play_runs_commands_and_scores_a_submission() {
     );
     assert!(text.trim_end().ends_with("reward: 1"), "{text}");
 }
+
+/// hone's own suite from the command line: the gold row over all of it (every gold 1.0, a table
+/// per difficulty), then the code-action agent on the real default model (its code runs in the
+/// sandbox and reaches the jail only through `sh.run`; what it scores is the model's affair,
+/// the episode must be recorded with its calls and no error).
+#[test]
+fn bundled_suite_gold_row_and_the_code_agent_on_the_real_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let gold = dir.path().join("gold");
+    let (ok, text) = run(hone()
+        .args(["eval", "shell", "--tasks", "bundled", "--agent", "gold"])
+        .arg("--out")
+        .arg(&gold));
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("46 tasks: 46 run now") && text.contains("mean InterCode reward: 1.000"),
+        "{text}"
+    );
+    for d in ["easy", "medium", "hard"] {
+        assert!(text.contains(d), "a row per difficulty: {text}");
+    }
+
+    let code = dir.path().join("code");
+    let (ok, text) = run(hone()
+        .args([
+            "eval",
+            "shell",
+            "--tasks",
+            "bundled",
+            "--task-id",
+            "hone-0",
+            "--agent",
+            "code",
+            "--max-turns",
+            "2",
+        ])
+        .arg("--out")
+        .arg(&code));
+    assert!(ok, "{text}");
+    let line = std::fs::read_to_string(code.join("trajectories.jsonl")).unwrap();
+    let ep: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert!(ep["error"].is_null(), "{ep}");
+    let steps = ep["steps"].as_array().unwrap();
+    assert!(!steps.is_empty() && steps.len() <= 2, "{ep}");
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["action"]["kind"] == "code" || s["action"]["kind"] == "invalid"),
+        "the model's turns were read as code blocks: {ep}"
+    );
+    let manifest = std::fs::read_to_string(code.join("manifest.json")).unwrap();
+    assert!(manifest.contains("code agent"), "{manifest}");
+    let (ok, text) = run(hone()
+        .args(["eval", "shell", "--agent", "gold", "--skills", "nowhere"])
+        .arg("--out")
+        .arg(dir.path().join("x")));
+    assert!(
+        !ok && text.contains("--skills is for --agent code"),
+        "{text}"
+    );
+}

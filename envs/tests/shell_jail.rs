@@ -3,7 +3,7 @@
 
 use hone_core::env::Environment;
 use hone_envs::shell::jail::{Jail, JailConfig};
-use hone_envs::shell::task::{intercode, parse};
+use hone_envs::shell::task::{bundled, intercode, parse, Gold};
 use hone_envs::shell::{Images, ShellEnv, ShellEnvConfig};
 use std::time::{Duration, Instant};
 
@@ -177,4 +177,37 @@ async fn intercode_tasks_load_and_gold_scores_one() {
         assert!(s.done && !s.won, "{id}: {} {:?}", s.observation, env.scored);
         assert!(env.scored.as_ref().unwrap().reward < 1.0);
     }
+}
+
+/// hone's own suite: every gold command scores 1.0 on hone's file system, and submitting without
+/// doing anything scores below 1 (so each task asks for something the file system does not
+/// already show).
+#[tokio::test]
+async fn hone_suite_gold_scores_one_and_doing_nothing_does_not() {
+    let all = bundled().unwrap();
+    assert!(all.len() >= 40, "{} tasks", all.len());
+    for d in ["easy", "medium", "hard"] {
+        assert!(
+            all.iter().filter(|t| t.family == d).count() >= 10,
+            "at least 10 {d} tasks"
+        );
+    }
+    let images = Images::new().unwrap();
+    let mut env = ShellEnv::new(images.clone(), ShellEnvConfig::default());
+    let mut failed = Vec::new();
+    for t in &all {
+        let gold: Gold = serde_json::from_value(t.config["gold"].clone()).unwrap();
+        env.reset(t).await.unwrap();
+        let out = env.step(&gold.command()).await.unwrap();
+        let s = env.step("submit").await.unwrap();
+        if !(s.done && s.won) {
+            failed.push(format!("{}: gold {out:?} → {:?}", t.id, env.scored));
+        }
+        env.reset(t).await.unwrap();
+        let s = env.step("submit").await.unwrap();
+        if !s.done || s.won {
+            failed.push(format!("{}: doing nothing won: {:?}", t.id, env.scored));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

@@ -416,6 +416,7 @@ impl CodeAgent {
         let rt = tokio::runtime::Handle::current();
         let grants = match self.kind.as_str() {
             "web" => bridge.web_grants(rt),
+            "shell" => bridge.shell_grants(rt),
             _ => bridge.grants(rt),
         };
         let mut session = Session::new(

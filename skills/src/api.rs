@@ -7,7 +7,8 @@
 //!   `page.get_by_text`, `page.url`, `page.observation`, `page.answer` ([`EnvBridge::web_grants`]:
 //!   each action becomes one of WebArena's actions on the web environment, so the allow-list,
 //!   the step limit and the scoring are the environment's);
-//! - shell: `sh.run(command)`.
+//! - shell: `sh.run(command) -> output`, `sh.submit()` ([`EnvBridge::shell_grants`]: each
+//!   call one command in the episode's jailed bash, so its limits and InterCode's scoring hold).
 //!
 //! [`EnvBridge`] serves the generic `env.*` API over any [`Environment`], records every call a
 //! snippet makes (and the skill calls reported through `trace.*`), and refuses calls after the
@@ -33,7 +34,7 @@ pub fn names(env: &str) -> Vec<String> {
             "page.observation",
             "page.answer",
         ],
-        "shell" => &["sh.run"],
+        "shell" => &["sh.run", "sh.submit"],
         _ => &["env.step", "env.admissible", "env.observation"],
     };
     v.iter().map(|s| s.to_string()).collect()
@@ -131,6 +132,11 @@ impl EnvBridge {
 
     /// One action, from Rust (what `env.step` does for a snippet).
     pub async fn step(&self, command: &str) -> Result<String, String> {
+        self.step_as("env.step", command).await
+    }
+
+    /// One action, recorded in the turn's calls as `name`.
+    async fn step_as(&self, name: &str, command: &str) -> Result<String, String> {
         {
             let st = self.state();
             if st.done {
@@ -164,7 +170,7 @@ impl EnvBridge {
                     .actions
                     .push((command.to_string(), s.observation.clone()));
                 st.turn.calls.push(CodeCall {
-                    name: "env.step".into(),
+                    name: name.into(),
                     args: json!(command).to_string(),
                     result: short(&s.observation, RESULT_CHARS),
                     error: false,
@@ -468,6 +474,32 @@ impl EnvBridge {
                 "page.observation",
                 query(self.clone(), "page.observation", |_, obs| Ok(json!(obs))),
             )
+    }
+}
+
+impl EnvBridge {
+    /// The shell API plus `trace.*`, over a shell environment: `sh.run(command)` runs one bash
+    /// command in the episode's jail and returns its output (the shell keeps its directory and
+    /// variables between calls); `sh.submit()` ends the episode and has it scored.
+    pub fn shell_grants(&self, rt: tokio::runtime::Handle) -> HostFunctions {
+        let (b1, b2) = (self.clone(), self.clone());
+        let rt2 = rt.clone();
+        self.grants(rt.clone())
+            .revoke("env.step")
+            .revoke("env.admissible")
+            .revoke("env.observation")
+            .grant("sh.run", move |args| {
+                let cmd = arg_str(&args, 0, "command")
+                    .ok_or("sh.run(command: str): give the bash command as a string")?;
+                if cmd.trim() == "submit" {
+                    return Err("sh.run runs bash commands; call sh.submit() to finish".into());
+                }
+                rt.block_on(b1.step_as("sh.run", &cmd)).map(Value::String)
+            })
+            .grant("sh.submit", move |_| {
+                rt2.block_on(b2.step_as("sh.submit", "submit"))
+                    .map(Value::String)
+            })
     }
 }
 

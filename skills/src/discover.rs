@@ -79,6 +79,11 @@ pub struct DiscoverConfig {
     /// Seeds of iteration `i` derive from `seed` and `i`.
     pub seed: u64,
     pub progress: bool,
+    /// A kind of task proposed again after this many practices with no success is swapped for
+    /// the least-practised kind (the proposer is told, and the swap is recorded): without it a
+    /// small model proposes the same hardest kind every iteration and the library stays empty.
+    /// 0: the proposal always stands.
+    pub max_failed_repeats: usize,
 }
 
 impl Default for DiscoverConfig {
@@ -94,6 +99,7 @@ impl Default for DiscoverConfig {
             },
             seed: 0x5EED,
             progress: true,
+            max_failed_repeats: 2,
         }
     }
 }
@@ -370,15 +376,20 @@ impl Discovery {
         let names: Vec<&str> = families.iter().map(|f| f.0.as_str()).collect();
         let room = self.env.preview(None, self.seed(i, 0))?;
         let practised: Vec<IterationRecord> = self.records()?;
+        let tally: Vec<(usize, usize)> = families
+            .iter()
+            .map(|(f, _)| {
+                practised
+                    .iter()
+                    .filter_map(|r| r.practice.as_ref())
+                    .filter(|p| p["kind"].as_str() == Some(f.as_str()))
+                    .fold((0, 0), |(n, w), p| {
+                        (n + 1, w + usize::from(p["won"] == true))
+                    })
+            })
+            .collect();
         let mut history = String::new();
-        for (f, _) in &families {
-            let (n, won) = practised
-                .iter()
-                .filter_map(|r| r.practice.as_ref())
-                .filter(|p| p["kind"].as_str() == Some(f.as_str()))
-                .fold((0, 0), |(n, w), p| {
-                    (n + 1, w + usize::from(p["won"] == true))
-                });
+        for ((f, _), (n, won)) in families.iter().zip(&tally) {
             let _ = writeln!(history, "- {f}: practised {n} times, solved {won}");
         }
         let mut tasks = String::new();
@@ -428,10 +439,28 @@ impl Discovery {
             )
             .await?;
         match serde_json::from_str::<Value>(&raw) {
-            Ok(v)
+            Ok(mut v)
                 if v["practise"] == "task"
                     && v["task"].as_str().is_some_and(|t| names.contains(&t)) =>
             {
+                let i = names.iter().position(|n| v["task"] == *n).unwrap_or(0);
+                let (n, won) = tally[i];
+                let limit = self.config.max_failed_repeats;
+                if limit > 0 && n >= limit && won == 0 {
+                    // The least-practised kind (the environment lists its kinds simplest first).
+                    let j = (0..names.len())
+                        .filter(|&j| j != i)
+                        .min_by_key(|&j| tally[j].0)
+                        .unwrap_or(i);
+                    if j != i {
+                        rec.proposal_note = format!(
+                            "{} was proposed again after {n} practices and no success; \
+                             practising {}, the least practised kind, instead",
+                            names[i], names[j]
+                        );
+                        v["task"] = json!(names[j]);
+                    }
+                }
                 Ok(v)
             }
             Ok(v)

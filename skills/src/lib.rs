@@ -9,7 +9,8 @@
 //! - [`agent`]: the code-action agent ([`CodeAgent`]) and its eval runner ([`CodeRunner`]);
 //! - [`discover`]: the discovery loop ([`discover::Discovery`]);
 //! - [`household`]: the household half: instructions and examples;
-//! - [`web`]: the web half: the `page.*` agent's instructions, examples and eval runner.
+//! - [`web`]: the web half: the `page.*` agent's instructions, examples and eval runner;
+//! - [`shell`]: the shell half: the `sh.*` agent's instructions, examples and eval runner.
 //!
 //! Skills are code and run only in `hone_sandbox`; they reach an environment only through the
 //! host functions a session grants. See docs/SKILLS.md.
@@ -19,6 +20,7 @@ pub mod api;
 pub mod discover;
 pub mod household;
 pub mod library;
+pub mod shell;
 pub mod skill;
 pub mod web;
 

@@ -204,3 +204,35 @@ async fn a_reopened_session_resumes_at_the_next_iteration_and_bad_skills_are_ref
     );
     assert!(d.library.is_empty());
 }
+
+/// The proposer's curriculum guard: a kind proposed again after two failed practices is swapped
+/// for the least-practised kind, and the swap is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kind_that_keeps_failing_is_swapped_for_the_least_practised() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let env: Arc<dyn PracticeEnv> = Arc::new(HouseholdPractice::new(50));
+    let puttwo = r#"{"why": "hardest first", "practise": "task", "task": "puttwo"}"#;
+    let mut script = Vec::new();
+    for _ in 0..3 {
+        script.push(puttwo.to_string());
+        script.push(block("look", "print(env.step('look'))"));
+        script.push(block("look", "print(env.step('inventory'))"));
+    }
+    let m = Arc::new(Scripted::new(script));
+    let d = Discovery::open(dir.path(), m, sb, env, config(3)).unwrap();
+    let recs = d.run().await.unwrap();
+    let kinds: Vec<&str> = recs
+        .iter()
+        .map(|r| r.practice.as_ref().unwrap()["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["puttwo", "puttwo", "put"], "{recs:?}");
+    assert!(recs[..2].iter().all(|r| r.proposal_note.is_empty()));
+    assert!(
+        recs[2]
+            .proposal_note
+            .contains("puttwo was proposed again after 2 practices"),
+        "{:?}",
+        recs[2]
+    );
+}

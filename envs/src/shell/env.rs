@@ -40,7 +40,8 @@ impl Images {
         if let Some(i) = built.get(&fs) {
             return Ok(i.clone());
         }
-        let script = setup_script(fs).with_context(|| format!("no file system {fs} (1 to 4)"))?;
+        let script = setup_script(fs)
+            .with_context(|| format!("no file system {fs} (InterCode's 1 to 4, hone's 5)"))?;
         let img = Arc::new(
             super::fs::build_image(&self.dir.path().join(format!("fs{fs}")), script).await?,
         );

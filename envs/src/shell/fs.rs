@@ -39,7 +39,7 @@ pub struct Image {
 }
 
 /// Path (relative to `/`, `/`-separated) → digest of the file's bytes (of the target, for a
-/// symlink), for every regular file or symlink outside the ignored folders.
+/// symlink; `+x` appended for an executable file, as git records the mode), for every regular file or symlink outside the ignored folders.
 pub type Snapshot = BTreeMap<String, String>;
 
 /// Builds an image in `dir` (emptied first) by running `setup` (a bash script) as root in a
@@ -135,8 +135,15 @@ pub fn snapshot(root: &Path) -> anyhow::Result<Snapshot> {
                 let target = std::fs::read_link(e.path()).unwrap_or_default();
                 out.insert(path, digest_hex(target.to_string_lossy().as_bytes()));
             } else if ft.is_file() {
+                // git records a file's bytes and whether it is executable (mode 100755 vs
+                // 100644), so a `chmod +x` shows in InterCode's `git status` as a change.
                 let bytes = std::fs::read(e.path()).unwrap_or_default();
-                out.insert(path, digest_hex(&bytes));
+                let exec = e
+                    .metadata()
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0)
+                    .unwrap_or(false);
+                let d = digest_hex(&bytes);
+                out.insert(path, if exec { format!("{d}+x") } else { d });
             }
         }
     }
