@@ -277,3 +277,67 @@ fn eval_web_code_agent_with_the_real_model() {
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"code\""), "{manifest}");
 }
+
+/// The pids of the processes whose parent is `parent` and whose command names Chromium.
+fn chromium_children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let cmd = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
+        // pid (comm) state ppid …: the fields after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) && cmd.contains("chromium") {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Whether `pid` still runs (a zombie waiting for its reaper does not count).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+/// A hone killed by a signal drops nothing, and Chromium does not die with its parent: the
+/// browser's watchdog ends it (a killed eval must not leave a browser running).
+#[test]
+fn a_killed_hone_leaves_no_browser_behind() {
+    use std::io::{BufRead, BufReader};
+    let mut c = hone()
+        .args(["env", "web", "play", "--task", "0"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(c.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("OBJECTIVE"), "{first}");
+    let browsers = chromium_children(c.id());
+    assert!(!browsers.is_empty(), "hone launched Chromium");
+    c.kill().unwrap();
+    c.wait().unwrap();
+    let t = std::time::Instant::now();
+    while browsers.iter().any(|&p| running(p)) && t.elapsed().as_secs() < 15 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let left: Vec<u32> = browsers.into_iter().filter(|&p| running(p)).collect();
+    for p in &left {
+        let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
+    }
+    assert!(left.is_empty(), "Chromium outlived a killed hone: {left:?}");
+}

@@ -54,14 +54,45 @@ fn find_chromium() -> Option<std::path::PathBuf> {
     })
 }
 
+/// A launcher that starts Chromium with a watchdog beside it: a `sh` loop that kills the
+/// browser once this process is gone. headless_chrome kills the browser when its handle is
+/// dropped, but a hone killed by a signal (or ending through `process::exit` while a task still
+/// holds the browser) drops nothing, and Chromium does not die with its parent. The launcher
+/// `exec`s Chromium, so the browser keeps the launcher's pid and headless_chrome supervises it
+/// as before. Written to the temp folder for the launch, removed after it.
+fn write_launcher(chromium: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let quoted = chromium.to_string_lossy().replace('\'', r"'\''");
+    let script = format!(
+        "#!/bin/sh\n\
+         # hone: Chromium with a watchdog that ends it when hone (pid {owner}) is gone.\n\
+         ( while kill -0 {owner} 2>/dev/null && kill -0 $$ 2>/dev/null; do sleep 1; done\n  \
+         kill -9 $$ 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n\
+         exec '{quoted}' \"$@\"\n",
+        owner = std::process::id()
+    );
+    let path = std::env::temp_dir().join(format!(
+        "hone-chromium-{}-{}.sh",
+        std::process::id(),
+        LAUNCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&path, script)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700))?;
+    Ok(path)
+}
+
+static LAUNCHES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 async fn launch_process() -> anyhow::Result<(headless_chrome::Browser, String)> {
-    let path = find_chromium().ok_or_else(|| {
+    let chromium = find_chromium().ok_or_else(|| {
         anyhow::anyhow!(
             "no Chromium found (looked for chromium, chromium-browser, google-chrome on PATH and \
              $HONE_CHROMIUM); on Debian: apt-get install chromium"
         )
     })?;
-    tokio::task::spawn_blocking(move || {
+    let path = write_launcher(&chromium)?;
+    let launcher = path.clone();
+    let r = tokio::task::spawn_blocking(move || {
         let args: Vec<&std::ffi::OsStr> = FLAGS.iter().map(std::ffi::OsStr::new).collect();
         let opts = headless_chrome::LaunchOptions {
             headless: true,
@@ -73,11 +104,13 @@ async fn launch_process() -> anyhow::Result<(headless_chrome::Browser, String)> 
             ..Default::default()
         };
         let b = headless_chrome::Browser::new(opts)
-            .map_err(|e| anyhow::anyhow!("starting {}: {e}", path.display()))?;
+            .map_err(|e| anyhow::anyhow!("starting {}: {e}", chromium.display()))?;
         let url = b.get_ws_url();
         Ok((b, url))
     })
-    .await?
+    .await;
+    let _ = std::fs::remove_file(&launcher);
+    r?
 }
 
 impl Browser {
