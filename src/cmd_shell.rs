@@ -46,6 +46,11 @@ pub struct EvalArgs {
     /// At most K thoughts in a row before a command (react, reflexion).
     #[arg(long, default_value_t = 2)]
     pub max_thoughts: usize,
+    /// InterCode's multi-turn protocol (its experiments/eval_n_turn.py, the published GPT-4
+    /// figures): score the state after every command as if submitted, end the episode at 1.0,
+    /// and keep the best turn's reward. Without it only `submit` (or the step limit) scores.
+    #[arg(long)]
+    pub score_each_turn: bool,
     /// Seconds one command may run.
     #[arg(long, default_value_t = 10)]
     pub command_timeout: u64,
@@ -149,6 +154,7 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .setting("agent", a.agent)
         .setting("max steps", a.max_steps)
         .setting("command timeout s", a.command_timeout)
+        .setting("score each turn", a.score_each_turn)
         .info("trials", trials)
         .info("task count", tasks.len())
         .info("concurrency", a.concurrency);
@@ -182,6 +188,7 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .title(format!("hone eval shell: {} on {}", a.agent, a.tasks));
     let mut config = ShellEnvConfig {
         max_steps: a.max_steps,
+        score_each_turn: a.score_each_turn,
         ..Default::default()
     };
     config.jail.timeout = std::time::Duration::from_secs(a.command_timeout);

@@ -211,3 +211,52 @@ async fn hone_suite_gold_scores_one_and_doing_nothing_does_not() {
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
+
+/// InterCode's multi-turn protocol: with every turn scored, the command that solves the task
+/// ends the episode (no `submit`), and an episode that never solves it keeps its best turn.
+#[tokio::test]
+async fn scoring_every_turn_ends_at_one_and_keeps_the_best_turn() {
+    let all = bundled().unwrap();
+    let t = all.iter().find(|t| t.id == "hone-0").unwrap(); // wc -l < sales.csv: 21
+    let images = Images::new().unwrap();
+    let mut env = ShellEnv::new(
+        images.clone(),
+        ShellEnvConfig {
+            score_each_turn: true,
+            max_steps: 3,
+            ..Default::default()
+        },
+    );
+    env.reset(t).await.unwrap();
+    let s = env.step("ls /project").await.unwrap();
+    assert!(!s.done, "{s:?}");
+    let s = env.step("wc -l < /project/data/sales.csv").await.unwrap();
+    assert!(s.done && s.won && (s.reward - 1.0).abs() < 1e-9, "{s:?}");
+    assert!(s.observation.starts_with("21"), "{}", s.observation);
+
+    // Never solved: a near miss (the count with the file name: output similarity < 1), then
+    // two misses; the episode's reward is the near miss's.
+    env.reset(t).await.unwrap();
+    env.step("wc -l /project/data/sales.csv").await.unwrap();
+    env.step("echo nothing").await.unwrap();
+    let s = env.step("true").await.unwrap();
+    let near = env.scored.clone().unwrap();
+    assert!(s.done && !s.won, "{s:?}");
+    assert!(
+        near.answer_similarity > 0.0 && s.reward > 0.67 && s.reward < 1.0,
+        "the best turn's reward: {near:?}"
+    );
+    // Without the protocol, the same commands score the last state (empty output: 0.67).
+    let mut plain = ShellEnv::new(
+        images,
+        ShellEnvConfig {
+            max_steps: 3,
+            ..Default::default()
+        },
+    );
+    plain.reset(t).await.unwrap();
+    plain.step("wc -l /project/data/sales.csv").await.unwrap();
+    plain.step("echo nothing").await.unwrap();
+    let s2 = plain.step("true").await.unwrap();
+    assert!(s2.done && s2.reward < s.reward, "{s2:?} vs {s:?}");
+}

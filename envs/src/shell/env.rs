@@ -66,6 +66,10 @@ pub struct ShellEnvConfig {
     pub jail: JailConfig,
     /// Commands per episode before it is scored as it stands (InterCode's agents: 10 turns).
     pub max_steps: u32,
+    /// InterCode's multi-turn protocol (experiments/eval_n_turn.py): after every command the
+    /// state is scored as if submitted (the agent is not told), the episode ends at a reward of
+    /// 1.0, and its reward is the best turn's. Off: only `submit` (or the step limit) scores.
+    pub score_each_turn: bool,
 }
 
 impl Default for ShellEnvConfig {
@@ -73,6 +77,7 @@ impl Default for ShellEnvConfig {
         Self {
             jail: JailConfig::default(),
             max_steps: 10,
+            score_each_turn: false,
         }
     }
 }
@@ -84,6 +89,17 @@ struct Live {
     last_output: String,
     steps: u32,
     done: bool,
+    /// The gold command's run, made on the first scoring and kept for the episode.
+    gold_run: Option<GoldRun>,
+    /// The best turn's reward so far (`score_each_turn`).
+    best: Option<Reward>,
+}
+
+/// The gold command run in a fresh copy: its folder, and its output (`None`: it timed out or
+/// the jail failed).
+struct GoldRun {
+    root: std::path::PathBuf,
+    out: Option<String>,
 }
 
 /// See the module docs.
@@ -105,51 +121,76 @@ impl ShellEnv {
         }
     }
 
-    /// Runs `command` in a fresh copy of the episode's file system as InterCode runs the gold
-    /// command, scores the episode and cleans up.
-    async fn score(&mut self) -> anyhow::Result<Step> {
+    /// The reward of the agent's file system and last output as they stand, against the gold
+    /// command run (once per episode) in a fresh copy as InterCode runs it.
+    async fn judge(&mut self) -> anyhow::Result<Reward> {
         let l = self.live.as_mut().context("no episode")?;
-        l.done = true;
-        let gold_root = self.images.scratch("gold");
-        copy_image(&l.image, &gold_root)?;
-        // InterCode runs the gold command without a time-out; a minute bounds it here.
-        let mut gold_config = self.config.jail.clone();
-        gold_config.timeout = gold_config.timeout.max(std::time::Duration::from_secs(60));
-        let mut gold_jail = Jail::new(&gold_root, gold_config);
-        let gold = gold_jail.run(&l.gold.command()).await;
-        gold_jail.kill().await;
-        let gold_out = match &gold {
-            Ok(o) if !o.timed_out => Some(o.text.clone()),
-            _ => None,
-        };
-        l.jail.kill().await;
+        if l.gold_run.is_none() {
+            let root = self.images.scratch("gold");
+            copy_image(&l.image, &root)?;
+            // InterCode runs the gold command without a time-out; a minute bounds it here.
+            let mut gold_config = self.config.jail.clone();
+            gold_config.timeout = gold_config.timeout.max(std::time::Duration::from_secs(60));
+            let mut gold_jail = Jail::new(&root, gold_config);
+            let gold = gold_jail.run(&l.gold.command()).await;
+            gold_jail.kill().await;
+            let out = match &gold {
+                Ok(o) if !o.timed_out => Some(o.text.clone()),
+                _ => None,
+            };
+            l.gold_run = Some(GoldRun { root, out });
+        }
+        let g_run = l.gold_run.as_ref().context("the gold run")?;
         let agent_root = l.jail.root().to_path_buf();
         let a = status(&l.image.tracked, &snapshot(&agent_root)?);
-        let g = status(&l.image.tracked, &snapshot(&gold_root)?);
-        let r = reward(
+        let g = status(&l.image.tracked, &snapshot(&g_run.root)?);
+        Ok(reward(
             &a,
             &g,
-            |p| (path_digest(&agent_root, p), path_digest(&gold_root, p)),
+            |p| (path_digest(&agent_root, p), path_digest(&g_run.root, p)),
             &l.last_output,
-            gold_out.as_deref(),
-        );
-        let _ = std::fs::remove_dir_all(&gold_root);
-        let _ = std::fs::remove_dir_all(&agent_root);
+            g_run.out.as_deref(),
+        ))
+    }
+
+    /// Ends the episode: scores it (the best turn's reward when every turn is scored), and
+    /// cleans up.
+    async fn score(&mut self) -> anyhow::Result<Step> {
+        {
+            let l = self.live.as_mut().context("no episode")?;
+            l.done = true;
+            l.jail.kill().await;
+        }
+        let now = self.judge().await?;
+        let l = self.live.as_mut().context("no episode")?;
+        let r = match l.best.take() {
+            Some(b) if b.reward > now.reward => b,
+            _ => now,
+        };
+        if let Some(g) = l.gold_run.take() {
+            let _ = std::fs::remove_dir_all(&g.root);
+        }
+        let _ = std::fs::remove_dir_all(l.jail.root());
+        Ok(self.finish(r, "Submitted"))
+    }
+
+    fn finish(&mut self, r: Reward, what: &str) -> Step {
         let won = r.success();
         let obs = format!(
-            "Submitted. Reward {:.2} (files {:.2}, contents {:.2}, output {:.2}).",
+            "{what}. Reward {:.2} (files {:.2}, contents {:.2}, output {:.2}).",
             r.reward, r.file_diff, r.file_changes, r.answer_similarity
         );
-        let info = serde_json::to_value(&r)?;
+        let info = serde_json::to_value(&r).unwrap_or_default();
+        let reward = r.reward;
         self.scored = Some(r);
-        Ok(Step {
+        Step {
             observation: obs,
             // InterCode's reward itself (an episode's reward in the trajectory is its sum).
-            reward: self.scored.as_ref().map_or(0.0, |r| r.reward),
+            reward,
             done: true,
             won,
             info,
-        })
+        }
     }
 }
 
@@ -159,6 +200,9 @@ impl Environment for ShellEnv {
         if let Some(mut l) = self.live.take() {
             l.jail.kill().await;
             let _ = std::fs::remove_dir_all(l.jail.root());
+            if let Some(g) = l.gold_run.take() {
+                let _ = std::fs::remove_dir_all(&g.root);
+            }
         }
         self.scored = None;
         let fs = task.config["fs"]
@@ -176,6 +220,8 @@ impl Environment for ShellEnv {
             last_output: String::new(),
             steps: 0,
             done: false,
+            gold_run: None,
+            best: None,
         });
         Ok(task.goal.clone())
     }
@@ -218,6 +264,26 @@ impl Environment for ShellEnv {
             obs = format!("(A new shell: variables set earlier are gone.)\n{obs}");
         }
         l.last_output = out.text;
+        if self.config.score_each_turn && l.steps < max {
+            let r = self.judge().await?;
+            let l = self.live.as_mut().context("no episode")?;
+            if r.success() {
+                l.done = true;
+                l.jail.kill().await;
+                if let Some(g) = l.gold_run.take() {
+                    let _ = std::fs::remove_dir_all(&g.root);
+                }
+                let _ = std::fs::remove_dir_all(l.jail.root());
+                let mut s = self.finish(r, "Solved (scored after every command)");
+                s.observation = format!("{obs}\n{}", s.observation);
+                return Ok(s);
+            }
+            if l.best.as_ref().is_none_or(|b| r.reward > b.reward) {
+                l.best = Some(r);
+            }
+            return Ok(Step::obs(obs));
+        }
+        let l = self.live.as_mut().context("no episode")?;
         if l.steps >= max {
             let mut s = self.score().await?;
             s.observation = format!("{obs}\n{}", s.observation);
@@ -238,6 +304,9 @@ impl Drop for ShellEnv {
     fn drop(&mut self) {
         if let Some(l) = &self.live {
             let _ = std::fs::remove_dir_all(l.jail.root());
+            if let Some(g) = &l.gold_run {
+                let _ = std::fs::remove_dir_all(&g.root);
+            }
         }
     }
 }
