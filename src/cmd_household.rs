@@ -114,16 +114,8 @@ async fn code_runner(
     a: &EvalArgs,
     manifest: Manifest,
 ) -> anyhow::Result<(Manifest, Box<dyn hone_core::eval::TaskRunner>)> {
-    let sandbox = hone_sandbox::SandboxConfig::new().build()?;
-    sandbox.prepare(hone_sandbox::Language::Python)?;
-    let library = match &a.skills {
-        Some(p) => Some(
-            hone_skills::SkillLibrary::open_or_import(p, &sandbox, "household")
-                .await
-                .with_context(|| format!("loading the skills in {}", p.display()))?,
-        ),
-        None => None,
-    };
+    let (sandbox, library) =
+        crate::cmd_skills::code_agent_parts(a.skills.as_deref(), "household").await?;
     let skills = match &library {
         Some(l) => l.fingerprint("household")?,
         None => "none".into(),
@@ -153,8 +145,8 @@ async fn code_runner(
         .setting("repeat limit", config.repeat_limit)
         .info("trials", trials);
     let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
-    let runner =
-        hone_skills::household::runner(model, sandbox, config, library, a.top_k, trials, variant);
+    let runner = hone_skills::household::KIND
+        .runner(model, sandbox, config, library, a.top_k, trials, variant);
     Ok((manifest, Box::new(runner)))
 }
 

@@ -131,17 +131,7 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         "--skills is for --agent code"
     );
     let code = if a.agent == ShellAgent::Code {
-        let sandbox = hone_sandbox::SandboxConfig::new().build()?;
-        sandbox.prepare(hone_sandbox::Language::Python)?;
-        let library = match &a.skills {
-            Some(p) => Some(
-                hone_skills::SkillLibrary::open_or_import(p, &sandbox, "shell")
-                    .await
-                    .with_context(|| format!("loading the skills in {}", p.display()))?,
-            ),
-            None => None,
-        };
-        Some((sandbox, library))
+        Some(crate::cmd_skills::code_agent_parts(a.skills.as_deref(), "shell").await?)
     } else {
         None
     };
@@ -203,9 +193,10 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
             snippet_timeout: std::time::Duration::from_secs(a.snippet_timeout),
             ..Default::default()
         };
-        Box::new(hone_skills::shell::runner(
-            model, sandbox, config, library, a.top_k, trials, variant,
-        ))
+        Box::new(
+            hone_skills::shell::KIND
+                .runner(model, sandbox, config, library, a.top_k, trials, variant),
+        )
     } else {
         let model = a.model.open_with_slots(a.concurrency.max(1) as u32 + 1)?;
         let think = a.agent != ShellAgent::Act;

@@ -135,6 +135,25 @@ fn sandbox() -> anyhow::Result<Sandbox> {
     Ok(sb)
 }
 
+/// What `--agent code` needs in every `hone eval`: a sandbox with Python ready, and the
+/// `--skills` library (a sled library or a folder of `.py` skills of `kind`) if one was given.
+pub async fn code_agent_parts(
+    skills: Option<&std::path::Path>,
+    kind: &str,
+) -> anyhow::Result<(Sandbox, Option<SkillLibrary>)> {
+    use anyhow::Context;
+    let sb = sandbox()?;
+    let library = match skills {
+        Some(p) => Some(
+            SkillLibrary::open_or_import(p, &sb, kind)
+                .await
+                .with_context(|| format!("loading the skills in {}", p.display()))?,
+        ),
+        None => None,
+    };
+    Ok((sb, library))
+}
+
 async fn open(lib: &LibArgs, sb: &Sandbox) -> anyhow::Result<SkillLibrary> {
     anyhow::ensure!(
         lib.library.exists(),

@@ -312,17 +312,7 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         hone_core::ThoughtPolicy::AtMost(a.max_thoughts)
     };
     let code = if a.agent == WebAgent::Code {
-        let sandbox = hone_sandbox::SandboxConfig::new().build()?;
-        sandbox.prepare(hone_sandbox::Language::Python)?;
-        let library = match &a.skills {
-            Some(p) => Some(
-                hone_skills::SkillLibrary::open_or_import(p, &sandbox, "web")
-                    .await
-                    .with_context(|| format!("loading the skills in {}", p.display()))?,
-            ),
-            None => None,
-        };
-        Some((sandbox, library))
+        Some(crate::cmd_skills::code_agent_parts(a.skills.as_deref(), "web").await?)
     } else {
         None
     };
@@ -379,9 +369,10 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
             constrain: a.constrain,
             ..Default::default()
         };
-        Box::new(hone_skills::web::runner(
-            model, sandbox, config, library, a.top_k, trials, variant,
-        ))
+        Box::new(
+            hone_skills::web::KIND
+                .runner(model, sandbox, config, library, a.top_k, trials, variant),
+        )
     } else {
         let think = a.agent != WebAgent::Act;
         // The environment counts actions; the agent's limit counts lines, thoughts included.

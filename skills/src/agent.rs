@@ -629,6 +629,43 @@ impl CodeRunner {
     }
 }
 
+/// An environment kind's code-action setup: its name (which picks the host API and the
+/// library's skills), what the agent is told, and the worked examples it gets when a library
+/// has none of its own. Each environment's module has one (`household::KIND`, `web::KIND`,
+/// `shell::KIND`).
+pub struct Kind {
+    pub name: &'static str,
+    pub instructions: &'static str,
+    pub examples: fn() -> Vec<Example>,
+}
+
+impl Kind {
+    /// The eval runner: `library` (if any) gives the top `k` skills per goal and its worked
+    /// examples, else the agent gets the kind's; `trials` above 1 adds Reflexion (`variant`)
+    /// between trials.
+    #[allow(clippy::too_many_arguments)]
+    pub fn runner(
+        &self,
+        model: Arc<dyn ChatModel>,
+        sandbox: hone_sandbox::Sandbox,
+        config: CodeAgentConfig,
+        library: Option<SkillLibrary>,
+        k: usize,
+        trials: u32,
+        variant: ReflectionVariant,
+    ) -> CodeRunner {
+        CodeRunner::new(
+            CodeAgent::new(model, sandbox, self.instructions).config(config),
+            self.name,
+            library,
+            k,
+            trials,
+            variant,
+            (self.examples)(),
+        )
+    }
+}
+
 /// The `n` examples whose tasks share most words with `goal` (BM25), then the rest in library
 /// order.
 pub fn rank_examples(examples: &[Example], goal: &str, n: usize) -> Vec<Example> {

@@ -2,15 +2,11 @@
 //! skills, the eval runner `hone eval household --agent code` uses, and the library shipped in
 //! `examples/skills/household`.
 
-use crate::agent::{CodeAgent, CodeAgentConfig, CodeRunner};
 use crate::discover::PracticeEnv;
-use crate::library::{Example, SkillLibrary};
+use crate::library::Example;
 use anyhow::Context;
 use hone_core::env::{Environment, TaskSpec};
-use hone_core::llm::ChatModel;
-use hone_core::ReflectionVariant;
 use hone_envs::household::{HouseholdEnv, Split, TaskType, World};
-use hone_sandbox::Sandbox;
 use std::sync::Arc;
 
 /// What the code-action agent is told about the household and its API.
@@ -76,28 +72,13 @@ for place in places:
     ]
 }
 
-/// The code-action runner for household games: `library` (if any) gives the top `k` skills
-/// per goal and its worked examples; without one, the agent gets [`raw_examples`]. `trials`
-/// above 1 adds Reflexion: a lesson (`variant`) after each failed trial, shown in the next.
-pub fn runner(
-    model: Arc<dyn ChatModel>,
-    sandbox: Sandbox,
-    config: CodeAgentConfig,
-    library: Option<SkillLibrary>,
-    k: usize,
-    trials: u32,
-    variant: ReflectionVariant,
-) -> CodeRunner {
-    CodeRunner::new(
-        CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
-        "household",
-        library,
-        k,
-        trials,
-        variant,
-        raw_examples(),
-    )
-}
+/// The household kind for the code-action agent: `KIND.runner(…)` is what `hone eval household
+/// --agent code` runs.
+pub const KIND: crate::agent::Kind = crate::agent::Kind {
+    name: "household",
+    instructions: INSTRUCTIONS,
+    examples: raw_examples,
+};
 
 /// The household as a practice ground for `hone skills discover`: rooms and tasks from the
 /// train split (seen layouts), so a discovered library is evaluated on rooms it never saw.

@@ -4,12 +4,7 @@
 //! ([`crate::api::EnvBridge::shell_grants`]), so the jail's limits, the step limit and
 //! InterCode's reward hold for code actions as for text actions.
 
-use crate::agent::{CodeAgent, CodeAgentConfig, CodeRunner};
-use crate::library::{Example, SkillLibrary};
-use hone_core::llm::ChatModel;
-use hone_core::ReflectionVariant;
-use hone_sandbox::Sandbox;
-use std::sync::Arc;
+use crate::library::Example;
 
 /// What the code-action agent is told about the shell and its API.
 pub const INSTRUCTIONS: &str = "You complete tasks in a Linux shell (as root) by writing Python. A persistent Python session is connected to a bash shell:
@@ -45,25 +40,10 @@ sh.submit()
     ]
 }
 
-/// The code-action runner for shell tasks: `library` (if any) gives the top `k` shell skills
-/// per goal and its worked examples; without one, the agent gets [`raw_examples`]. `trials`
-/// above 1 adds Reflexion between trials.
-pub fn runner(
-    model: Arc<dyn ChatModel>,
-    sandbox: Sandbox,
-    config: CodeAgentConfig,
-    library: Option<SkillLibrary>,
-    k: usize,
-    trials: u32,
-    variant: ReflectionVariant,
-) -> CodeRunner {
-    CodeRunner::new(
-        CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
-        "shell",
-        library,
-        k,
-        trials,
-        variant,
-        raw_examples(),
-    )
-}
+/// The shell kind for the code-action agent: `KIND.runner(…)` is what `hone eval shell
+/// --agent code` runs.
+pub const KIND: crate::agent::Kind = crate::agent::Kind {
+    name: "shell",
+    instructions: INSTRUCTIONS,
+    examples: raw_examples,
+};

@@ -3,13 +3,9 @@
 //! through `page.*` ([`crate::api::EnvBridge::web_grants`]), each action one of WebArena's on
 //! the web environment, so the task's allow-list, step limit and scoring hold for skills too.
 
-use crate::agent::{CodeAgent, CodeAgentConfig, CodeRunner};
-use crate::library::{Example, SkillLibrary};
+use crate::library::Example;
 use anyhow::Context;
 use hone_core::env::TaskSpec;
-use hone_core::llm::ChatModel;
-use hone_core::ReflectionVariant;
-use hone_sandbox::Sandbox;
 use serde_json::json;
 use std::sync::Arc;
 
@@ -55,28 +51,13 @@ page.answer('')
     ]
 }
 
-/// The code-action runner for web tasks: `library` (if any) gives the top `k` web skills per
-/// goal and its worked examples; without one, the agent gets [`raw_examples`]. `trials` above
-/// 1 adds Reflexion between trials.
-pub fn runner(
-    model: Arc<dyn ChatModel>,
-    sandbox: Sandbox,
-    config: CodeAgentConfig,
-    library: Option<SkillLibrary>,
-    k: usize,
-    trials: u32,
-    variant: ReflectionVariant,
-) -> CodeRunner {
-    CodeRunner::new(
-        CodeAgent::new(model, sandbox, INSTRUCTIONS).config(config),
-        "web",
-        library,
-        k,
-        trials,
-        variant,
-        raw_examples(),
-    )
-}
+/// The web kind for the code-action agent: `KIND.runner(…)` is what `hone eval web
+/// --agent code` runs.
+pub const KIND: crate::agent::Kind = crate::agent::Kind {
+    name: "web",
+    instructions: INSTRUCTIONS,
+    examples: raw_examples,
+};
 
 /// The bundled shop as a practice ground for `hone skills discover --env web`: tasks in
 /// WebArena's format generated from the shop's catalogue (seeded), scored by WebArena's

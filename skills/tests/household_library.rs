@@ -9,7 +9,7 @@ use hone_core::trajectory::Action;
 use hone_envs::household::{HouseholdEnv, Split, TaskType, World};
 use hone_sandbox::{Sandbox, SandboxConfig};
 use hone_skills::agent::CodeAgentConfig;
-use hone_skills::household::{runner, INSTRUCTIONS};
+use hone_skills::household::{INSTRUCTIONS, KIND};
 use hone_skills::{CodeAgent, SkillLibrary};
 use std::path::Path;
 use std::sync::Arc;
@@ -137,7 +137,7 @@ async fn the_runner_gives_the_agent_retrieved_skills_and_library_examples() {
     let lib = SkillLibrary::temporary().unwrap();
     lib.import(library_dir(), &sb, "household").await.unwrap();
     let model = Arc::new(Scripted::new(["unused"]));
-    let r = runner(
+    let r = KIND.runner(
         model,
         sb,
         CodeAgentConfig::default(),

@@ -21,19 +21,20 @@ async fn sh_api_solves_a_bundled_task_and_only_the_shell_is_granted() {
     let sandbox = SandboxConfig::new().build().unwrap();
     let env = || Box::new(ShellEnv::new(images.clone(), ShellEnvConfig::default()));
     let agent = |model: Arc<Scripted>, turns: usize| {
-        shell::runner(
-            model,
-            sandbox.clone(),
-            CodeAgentConfig {
-                max_turns: turns,
-                ..Default::default()
-            },
-            None,
-            3,
-            1,
-            ReflectionVariant::Retry,
-        )
-        .agent
+        shell::KIND
+            .runner(
+                model,
+                sandbox.clone(),
+                CodeAgentConfig {
+                    max_turns: turns,
+                    ..Default::default()
+                },
+                None,
+                3,
+                1,
+                ReflectionVariant::Retry,
+            )
+            .agent
     };
     let tasks = bundled().unwrap();
     let task = |id: &str| tasks.iter().find(|t| t.id == id).unwrap().clone();

@@ -30,19 +30,20 @@ async fn page_api_solves_a_bundled_task_and_stays_on_its_site() {
     let sandbox = SandboxConfig::new().build().unwrap();
     let env = || Box::new(WebEnv::new(browser.clone(), WebEnvConfig::default()));
     let agent = |model: Arc<Scripted>, turns: usize| {
-        web::runner(
-            model,
-            sandbox.clone(),
-            CodeAgentConfig {
-                max_turns: turns,
-                ..Default::default()
-            },
-            None,
-            3,
-            1,
-            ReflectionVariant::Retry,
-        )
-        .agent
+        web::KIND
+            .runner(
+                model,
+                sandbox.clone(),
+                CodeAgentConfig {
+                    max_turns: turns,
+                    ..Default::default()
+                },
+                None,
+                3,
+                1,
+                ReflectionVariant::Retry,
+            )
+            .agent
     };
 
     // Task 0: the price of the Acme Blue Yoga Mat ($31.99).

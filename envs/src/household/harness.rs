@@ -293,7 +293,7 @@ impl AgentOptions {
         }
         anyhow::ensure!(
             self.agent != Agent::Code,
-            "the code agent is assembled by hone-skills (hone_skills::household::runner)"
+            "the code agent is assembled by hone-skills (hone_skills::household::KIND)"
         );
         let model = model.context("this agent needs a model")?;
         let b = paper_agent(model, self.agent != Agent::Act)
