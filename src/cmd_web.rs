@@ -232,6 +232,11 @@ pub struct EvalArgs {
     /// relative to its own folder).
     #[arg(long, default_value = ".")]
     pub state_dir: PathBuf,
+    /// The LLM judge of WebArena's `fuzzy_match` (and its "N/A" reason check): a catalogued
+    /// model or a GGUF file (default: the agent's own model). A small agent model is a poor
+    /// judge: a 135M judge has called an early-stop text the right "not achievable" reason.
+    #[arg(long)]
+    pub judge_model: Option<String>,
     /// --agent code: a skill library folder (or a folder of .py web skills); the agent gets the
     /// top-k for each goal.
     #[arg(long)]
@@ -325,6 +330,13 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .setting("tasks", &source)
         .setting("agent", a.agent)
         .setting("reflection variant", variant)
+        .setting(
+            "judge",
+            match &a.judge_model {
+                Some(m) => m.clone(),
+                None => "the agent's model".into(),
+            },
+        )
         .setting("constrained", a.constrain)
         .setting("max steps", a.max_steps)
         .setting("repeat limit", a.repeat_limit)
@@ -358,7 +370,18 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         state_dir: a.state_dir.clone(),
         ..Default::default()
     };
-    let h = harness::WebHarness::new(&tasks, browser, config, Some(model.clone()))
+    let judge = match &a.judge_model {
+        Some(m) => {
+            let args = crate::model_args::ModelArgs {
+                model: Some(m.clone()),
+                server: None,
+                ..a.model.clone()
+            };
+            args.open()?
+        }
+        None => model.clone(),
+    };
+    let h = harness::WebHarness::new(&tasks, browser, config, Some(judge))
         .screenshots(eval.out().join(SCREENS));
     let runner: Box<dyn hone_core::eval::TaskRunner> = if a.agent == WebAgent::Code {
         let (sandbox, library) = code.context("the code agent's sandbox")?;

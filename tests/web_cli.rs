@@ -195,6 +195,19 @@ fn eval_web_bad_input_is_named() {
     assert!(!ok && text.contains("no task nope"), "{text}");
 
     let (ok, text) = run(hone()
+        .args([
+            "eval",
+            "web",
+            "--task-id",
+            "0",
+            "--judge-model",
+            "no-such-judge",
+            "--out",
+        ])
+        .arg(dir.path().join("nojudge")));
+    assert!(!ok && text.contains("loading no-such-judge"), "{text}");
+
+    let (ok, text) = run(hone()
         .env("HONE_CHROMIUM", dir.path().join("no-such-chromium"))
         .args(["eval", "web", "--task-id", "0", "--out"])
         .arg(dir.path().join("nochrome")));
@@ -265,6 +278,8 @@ fn eval_web_code_agent_with_the_real_model() {
             "0",
             "--max-turns",
             "2",
+            "--judge-model",
+            "smollm2-135m",
         ])
         .args(["--out"])
         .arg(&out));
@@ -276,6 +291,10 @@ fn eval_web_code_agent_with_the_real_model() {
     assert!(ep["error"].is_null(), "no environment or model error: {ep}");
     let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
     assert!(manifest.contains("\"code\""), "{manifest}");
+    assert!(
+        manifest.contains("smollm2-135m"),
+        "the judge is recorded: {manifest}"
+    );
 }
 
 /// The pids of the processes whose parent is `parent` and whose command names Chromium.
