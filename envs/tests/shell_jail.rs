@@ -210,6 +210,22 @@ async fn hone_suite_gold_scores_one_and_doing_nothing_does_not() {
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+
+    // A file's executable bit is part of its state (git records it): the same output without
+    // the `chmod +x` misses a change.
+    let t = all.iter().find(|t| t.id == "hone-45").unwrap();
+    env.reset(t).await.unwrap();
+    env.step("APP_ENV=production bash /project/scripts/deploy.sh")
+        .await
+        .unwrap();
+    let s = env.step("submit").await.unwrap();
+    let r = env.scored.clone().unwrap();
+    assert!(
+        !s.won
+            && r.similarity > 0.99
+            && r.diff_miss == [("project/scripts/deploy.sh".to_string(), "M".to_string())],
+        "{r:?}"
+    );
 }
 
 /// InterCode's multi-turn protocol: with every turn scored, the command that solves the task
