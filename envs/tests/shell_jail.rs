@@ -246,6 +246,10 @@ async fn scoring_every_turn_ends_at_one_and_keeps_the_best_turn() {
     env.reset(t).await.unwrap();
     let s = env.step("ls /project").await.unwrap();
     assert!(!s.done, "{s:?}");
+    // A submit that does not solve it is one more turn (InterCode's loop only ends at 1.0),
+    // and its observation is the last command's output.
+    let s = env.step("submit").await.unwrap();
+    assert!(!s.done && s.observation.contains("data"), "{s:?}");
     let s = env.step("wc -l < /project/data/sales.csv").await.unwrap();
     assert!(s.done && s.won && (s.reward - 1.0).abs() < 1e-9, "{s:?}");
     assert!(s.observation.starts_with("21"), "{}", s.observation);

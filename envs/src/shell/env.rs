@@ -174,6 +174,38 @@ impl ShellEnv {
         Ok(self.finish(r, "Submitted"))
     }
 
+    /// After a turn (`obs` its observation): with every turn scored, ends the episode at 1.0
+    /// and otherwise keeps the best turn; at the step limit, scores the episode.
+    async fn after_turn(&mut self, obs: String) -> anyhow::Result<Step> {
+        let max = self.config.max_steps;
+        let steps = self.live.as_ref().context("no episode")?.steps;
+        if self.config.score_each_turn && steps < max {
+            let r = self.judge().await?;
+            let l = self.live.as_mut().context("no episode")?;
+            if r.success() {
+                l.done = true;
+                l.jail.kill().await;
+                if let Some(g) = l.gold_run.take() {
+                    let _ = std::fs::remove_dir_all(&g.root);
+                }
+                let _ = std::fs::remove_dir_all(l.jail.root());
+                let mut s = self.finish(r, "Solved (scored after every command)");
+                s.observation = format!("{obs}\n{}", s.observation);
+                return Ok(s);
+            }
+            if l.best.as_ref().is_none_or(|b| r.reward > b.reward) {
+                l.best = Some(r);
+            }
+            return Ok(Step::obs(obs));
+        }
+        if steps >= max {
+            let mut s = self.score().await?;
+            s.observation = format!("{obs}\n{}", s.observation);
+            return Ok(s);
+        }
+        Ok(Step::obs(obs))
+    }
+
     fn finish(&mut self, r: Reward, what: &str) -> Step {
         let won = r.success();
         let obs = format!(
@@ -227,7 +259,6 @@ impl Environment for ShellEnv {
     }
 
     async fn step(&mut self, action: &str) -> anyhow::Result<Step> {
-        let max = self.config.max_steps;
         let l = self.live.as_mut().context("no episode: reset first")?;
         if l.done {
             return Ok(Step {
@@ -240,7 +271,14 @@ impl Environment for ShellEnv {
         }
         let cmd = action.trim();
         if cmd == "submit" {
-            return self.score().await;
+            if !self.config.score_each_turn {
+                return self.score().await;
+            }
+            // InterCode's eval_n_turn.py: a submit is one more turn, scored like the others;
+            // its observation is the last command's output, and only 1.0 ends the episode.
+            l.steps += 1;
+            let obs = l.last_output.clone();
+            return self.after_turn(obs).await;
         }
         l.steps += 1;
         let out = l.jail.run(cmd).await?;
@@ -264,32 +302,7 @@ impl Environment for ShellEnv {
             obs = format!("(A new shell: variables set earlier are gone.)\n{obs}");
         }
         l.last_output = out.text;
-        if self.config.score_each_turn && l.steps < max {
-            let r = self.judge().await?;
-            let l = self.live.as_mut().context("no episode")?;
-            if r.success() {
-                l.done = true;
-                l.jail.kill().await;
-                if let Some(g) = l.gold_run.take() {
-                    let _ = std::fs::remove_dir_all(&g.root);
-                }
-                let _ = std::fs::remove_dir_all(l.jail.root());
-                let mut s = self.finish(r, "Solved (scored after every command)");
-                s.observation = format!("{obs}\n{}", s.observation);
-                return Ok(s);
-            }
-            if l.best.as_ref().is_none_or(|b| r.reward > b.reward) {
-                l.best = Some(r);
-            }
-            return Ok(Step::obs(obs));
-        }
-        let l = self.live.as_mut().context("no episode")?;
-        if l.steps >= max {
-            let mut s = self.score().await?;
-            s.observation = format!("{obs}\n{}", s.observation);
-            return Ok(s);
-        }
-        Ok(Step::obs(obs))
+        self.after_turn(obs).await
     }
 
     async fn end(&mut self, _reason: &str) -> anyhow::Result<Option<Step>> {
