@@ -152,7 +152,7 @@ async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
     let hostile = serve(
         axum::Router::new()
             .route("/", get(|| async { Html("<html><head><title>Hostile</title></head><body><a href=\"/loop\">Loop</a> <a href=\"/alert\">Alert</a> <a href=\"https://example.com/\">Away</a></body></html>") }))
-            .route("/loop", get(|| async { Html("<html><body><p>busy</p><script>setTimeout(() => { for(;;){} }, 100)</script></body></html>") }))
+            .route("/loop", get(|| async { Html("<html><body><p>busy</p><button onclick=\"for(;;){}\">Hang</button></body></html>") }))
             .route("/alert", get(|| async { Html("<html><body><script>alert('surprise')</script><p>after the alert</p></body></html>") })),
         0,
     )
@@ -199,15 +199,21 @@ async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
         "{}",
         s.observation
     );
-    // An endless script: the action and observation time out, the episode goes on.
+    // An endless script: the action and observation time out, the episode goes on. The loop
+    // starts in a click handler, not on a timer (Chromium throttles timers in pages it does not
+    // consider visible, by more than a second at times: a timer-started loop made this flaky).
     let t0 = Instant::now();
     let first = env.observe().await.unwrap();
-    let s = env
+    let on_loop = env
         .step(&format!("click [{}]", id(&first, "link", "Loop")))
+        .await
+        .unwrap();
+    let s = env
+        .step(&format!(
+            "click [{}]",
+            id(&on_loop.observation, "button", "Hang")
+        ))
         .await;
-    // The loop starts on a 100 ms timer, which Chromium may throttle to 1 s in a page it
-    // does not consider visible: wait past that before acting on the stuck page.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
     let s2 = env.step("scroll [down]").await;
     assert!(
         t0.elapsed() < Duration::from_secs(15),
