@@ -144,7 +144,6 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .setting("agent", a.agent)
         .setting("max steps", a.max_steps)
         .setting("command timeout s", a.command_timeout)
-        .setting("score each turn", a.score_each_turn)
         .info("trials", trials)
         .info("task count", tasks.len())
         .info("concurrency", a.concurrency);
@@ -153,6 +152,10 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
             .setting("model", a.model.identity()?)
             .setting("reflection variant", variant)
             .setting("thoughts", thoughts.describe());
+    }
+    if a.score_each_turn {
+        // Recorded only when set, so folders made before the option resume.
+        manifest = manifest.setting("score each turn", true);
     }
     if let Some((_, library)) = &code {
         let skills = match library {

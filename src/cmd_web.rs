@@ -330,13 +330,6 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .setting("tasks", &source)
         .setting("agent", a.agent)
         .setting("reflection variant", variant)
-        .setting(
-            "judge",
-            match &a.judge_model {
-                Some(m) => m.clone(),
-                None => "the agent's model".into(),
-            },
-        )
         .setting("constrained", a.constrain)
         .setting("max steps", a.max_steps)
         .setting("repeat limit", a.repeat_limit)
@@ -355,6 +348,11 @@ pub async fn eval(a: EvalArgs) -> anyhow::Result<()> {
         .info("trials", trials)
         .info("task count", tasks.len())
         .info("concurrency", a.concurrency);
+    // Recorded only when set, so folders made before the option resume.
+    let manifest = match &a.judge_model {
+        Some(m) => manifest.setting("judge", m),
+        None => manifest,
+    };
     let out = a
         .out
         .clone()
