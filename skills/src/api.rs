@@ -327,6 +327,36 @@ fn unrepr(s: &str) -> String {
     out
 }
 
+/// Roles `page.fill` can type into.
+const FILLABLE: &[&str] = &["textbox", "searchbox", "combobox", "spinbutton", "textarea"];
+
+/// The element `target` names for `page.fill`: as [`resolve`], but among elements of a
+/// fillable role first (on a shop page "Search" names both the `Search` button and the
+/// `Search products` text box, and typing into the button submits an empty search).
+fn resolve_fillable(obs: &str, target: &Value) -> Result<String, String> {
+    if let Value::String(t) = target {
+        let t = t.trim();
+        if !t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'[' || b == b']')
+        {
+            let lower = t.to_lowercase();
+            let els: Vec<Element> = elements(obs)
+                .into_iter()
+                .filter(|e| FILLABLE.contains(&e.role.as_str()))
+                .collect();
+            if let Some(e) = els
+                .iter()
+                .find(|e| e.name == t)
+                .or_else(|| els.iter().find(|e| e.name.to_lowercase().contains(&lower)))
+            {
+                return Ok(e.id.clone());
+            }
+        }
+    }
+    resolve(obs, target)
+}
+
 /// The element `target` names: an id (a number, or digits), else the first element whose name
 /// is `target`, else the first whose name contains it (case-insensitive).
 fn resolve(obs: &str, target: &Value) -> Result<String, String> {
@@ -412,7 +442,7 @@ impl EnvBridge {
                         .unwrap_or(false);
                     Ok(format!(
                         "type [{}] [{}] [{}]",
-                        resolve(obs, t)?,
+                        resolve_fillable(obs, t)?,
                         text.replace(['[', ']', '\n'], " "),
                         u8::from(enter)
                     ))
@@ -509,4 +539,26 @@ fn arg_str(args: &Value, i: usize, key: &str) -> Option<String> {
         .or_else(|| args.get(key))
         .and_then(Value::as_str)
         .map(String::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOP: &str = "[1] RootWebArea 'Shop'\n\t[5] form ''\n\t\t[6] textbox 'Search products'\n\t\t[7] button 'Search'\n\t[8] link 'Search tips'";
+
+    #[test]
+    fn fill_targets_prefer_fillable_elements_and_click_targets_keep_the_exact_name() {
+        assert_eq!(resolve_fillable(SHOP, &json!("Search")).unwrap(), "6");
+        assert_eq!(
+            resolve_fillable(SHOP, &json!("search products")).unwrap(),
+            "6"
+        );
+        assert_eq!(resolve_fillable(SHOP, &json!(7)).unwrap(), "7");
+        assert_eq!(resolve_fillable(SHOP, &json!("[7]")).unwrap(), "7");
+        // No fillable match: the general rule (the caller gets WebArena's own refusal).
+        assert_eq!(resolve_fillable(SHOP, &json!("tips")).unwrap(), "8");
+        assert_eq!(resolve(SHOP, &json!("Search")).unwrap(), "7");
+        assert!(resolve(SHOP, &json!("checkout")).is_err());
+    }
 }

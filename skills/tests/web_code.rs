@@ -46,9 +46,10 @@ async fn page_api_solves_a_bundled_task_and_stays_on_its_site() {
             .agent
     };
 
-    // Task 0: the price of the Acme Blue Yoga Mat ($31.99).
+    // Task 0: the price of the Acme Blue Yoga Mat ($31.99). "Search" names the button too;
+    // page.fill types into the text box.
     let solve = Arc::new(Scripted::new([block(
-        "page.fill('Search products', 'yoga mat', True)\n\
+        "page.fill('Search', 'yoga mat', True)\n\
          hits = page.get_by_role('link', 'Acme Blue Yoga Mat')\n\
          print(hits)\n\
          page.click(hits[0]['id'])\n\
