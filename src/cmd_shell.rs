@@ -251,13 +251,14 @@ pub async fn play(cmd: ShellEnvCmd) -> anyhow::Result<()> {
     use hone_envs::shell::{Images, ShellEnv, ShellEnvConfig};
     use std::io::{BufRead, Write};
     let ShellEnvCmd::Play(a) = cmd;
+    let ours = hone_envs::shell::task::bundled()?;
+    let last = ours.len().saturating_sub(1);
     let mut tasks = hone_envs::shell::task::intercode()?;
-    tasks.extend(hone_envs::shell::task::bundled()?);
+    tasks.extend(ours);
     let task = tasks.iter().find(|t| t.id == a.task).with_context(|| {
         format!(
-            "no task {} (InterCode's are fs1-0 … fs4-26, hone's hone-0 … hone-{})",
-            a.task,
-            tasks.len() - 201
+            "no task {} (InterCode's are fs1-0 … fs4-26, hone's hone-0 … hone-{last})",
+            a.task
         )
     })?;
     let mut env = ShellEnv::new(

@@ -334,32 +334,17 @@ const FILLABLE: &[&str] = &["textbox", "searchbox", "combobox", "spinbutton", "t
 /// fillable role first (on a shop page "Search" names both the `Search` button and the
 /// `Search products` text box, and typing into the button submits an empty search).
 fn resolve_fillable(obs: &str, target: &Value) -> Result<String, String> {
-    if let Value::String(t) = target {
-        let t = t.trim();
-        if !t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'[' || b == b']')
-        {
-            let lower = t.to_lowercase();
-            let els: Vec<Element> = elements(obs)
-                .into_iter()
-                .filter(|e| FILLABLE.contains(&e.role.as_str()))
-                .collect();
-            if let Some(e) = els
-                .iter()
-                .find(|e| e.name == t)
-                .or_else(|| els.iter().find(|e| e.name.to_lowercase().contains(&lower)))
-            {
-                return Ok(e.id.clone());
-            }
-        }
-    }
-    resolve(obs, target)
+    resolve_preferring(obs, target, FILLABLE)
 }
 
 /// The element `target` names: an id (a number, or digits), else the first element whose name
 /// is `target`, else the first whose name contains it (case-insensitive).
 fn resolve(obs: &str, target: &Value) -> Result<String, String> {
+    resolve_preferring(obs, target, &[])
+}
+
+/// [`resolve`], looking first among the elements whose role is in `roles` (if any).
+fn resolve_preferring(obs: &str, target: &Value, roles: &[&str]) -> Result<String, String> {
     let t = match target {
         Value::Number(n) => return Ok(n.to_string()),
         Value::String(s) => s.trim().to_string(),
@@ -371,13 +356,20 @@ fn resolve(obs: &str, target: &Value) -> Result<String, String> {
     }
     let els = elements(obs);
     let lower = t.to_lowercase();
-    els.iter()
-        .find(|e| e.name == t)
-        .or_else(|| els.iter().find(|e| e.name.to_lowercase().contains(&lower)))
-        .map(|e| e.id.clone())
-        .ok_or_else(|| {
-            format!("no element named {t:?} on the page; page.get_by_role(role) lists them")
-        })
+    let named = |els: &[&Element]| -> Option<String> {
+        els.iter()
+            .find(|e| e.name == t)
+            .or_else(|| els.iter().find(|e| e.name.to_lowercase().contains(&lower)))
+            .map(|e| e.id.clone())
+    };
+    let preferred: Vec<&Element> = els
+        .iter()
+        .filter(|e| roles.contains(&e.role.as_str()))
+        .collect();
+    let all: Vec<&Element> = els.iter().collect();
+    named(&preferred).or_else(|| named(&all)).ok_or_else(|| {
+        format!("no element named {t:?} on the page; page.get_by_role(role) lists them")
+    })
 }
 
 fn element_json(e: &Element) -> Value {

@@ -95,6 +95,16 @@ struct Live {
     best: Option<Reward>,
 }
 
+impl Live {
+    /// Removes the episode's two copies of the file system (the agent's and the gold run's).
+    fn remove_copies(&mut self) {
+        let _ = std::fs::remove_dir_all(self.jail.root());
+        if let Some(g) = self.gold_run.take() {
+            let _ = std::fs::remove_dir_all(&g.root);
+        }
+    }
+}
+
 /// The gold command run in a fresh copy: its folder, and its output (`None`: it timed out or
 /// the jail failed).
 struct GoldRun {
@@ -167,11 +177,17 @@ impl ShellEnv {
             Some(b) if b.reward > now.reward => b,
             _ => now,
         };
-        if let Some(g) = l.gold_run.take() {
-            let _ = std::fs::remove_dir_all(&g.root);
-        }
-        let _ = std::fs::remove_dir_all(l.jail.root());
-        Ok(self.finish(r, "Submitted"))
+        self.close(r, "Submitted").await
+    }
+
+    /// Ends the episode with reward `r`: the jail killed, both copies removed, the reward
+    /// kept in [`ShellEnv::scored`] and reported.
+    async fn close(&mut self, r: Reward, what: &str) -> anyhow::Result<Step> {
+        let l = self.live.as_mut().context("no episode")?;
+        l.done = true;
+        l.jail.kill().await;
+        l.remove_copies();
+        Ok(self.finish(r, what))
     }
 
     /// After a turn (`obs` its observation): with every turn scored, ends the episode at 1.0
@@ -183,13 +199,7 @@ impl ShellEnv {
             let r = self.judge().await?;
             let l = self.live.as_mut().context("no episode")?;
             if r.success() {
-                l.done = true;
-                l.jail.kill().await;
-                if let Some(g) = l.gold_run.take() {
-                    let _ = std::fs::remove_dir_all(&g.root);
-                }
-                let _ = std::fs::remove_dir_all(l.jail.root());
-                let mut s = self.finish(r, "Solved (scored after every command)");
+                let mut s = self.close(r, "Solved (scored after every command)").await?;
                 s.observation = format!("{obs}\n{}", s.observation);
                 return Ok(s);
             }
@@ -231,10 +241,7 @@ impl Environment for ShellEnv {
     async fn reset(&mut self, task: &TaskSpec) -> anyhow::Result<String> {
         if let Some(mut l) = self.live.take() {
             l.jail.kill().await;
-            let _ = std::fs::remove_dir_all(l.jail.root());
-            if let Some(g) = l.gold_run.take() {
-                let _ = std::fs::remove_dir_all(&g.root);
-            }
+            l.remove_copies();
         }
         self.scored = None;
         let fs = task.config["fs"]
@@ -315,11 +322,8 @@ impl Environment for ShellEnv {
 
 impl Drop for ShellEnv {
     fn drop(&mut self) {
-        if let Some(l) = &self.live {
-            let _ = std::fs::remove_dir_all(l.jail.root());
-            if let Some(g) = &l.gold_run {
-                let _ = std::fs::remove_dir_all(&g.root);
-            }
+        if let Some(l) = self.live.as_mut() {
+            l.remove_copies();
         }
     }
 }

@@ -39,7 +39,8 @@ pub struct Image {
 }
 
 /// Path (relative to `/`, `/`-separated) → digest of the file's bytes (of the target, for a
-/// symlink; `+x` appended for an executable file, as git records the mode), for every regular file or symlink outside the ignored folders.
+/// symlink; `+x` appended for an executable file, as git records the mode), for every regular
+/// file or symlink outside the ignored folders.
 pub type Snapshot = BTreeMap<String, String>;
 
 /// Builds an image in `dir` (emptied first) by running `setup` (a bash script) as root in a
