@@ -159,6 +159,8 @@ _hone_skills = type(_hone_sys)("skills")
 const STDOUT_CHARS: usize = 1500;
 /// Environment actions shown per turn (the last ones).
 const ACTIONS_SHOWN: usize = 8;
+/// Notes on invalid commands shown after a snippet.
+const HINTS_SHOWN: usize = 3;
 
 fn tail_chars(s: &str, n: usize) -> String {
     let count = s.chars().count();
@@ -304,6 +306,30 @@ impl CodeAgent {
                 let _ = writeln!(s, "> {cmd}\n{}", obs.trim_end());
             }
         }
+        // A note is left out when a later action of the block dealt with the same things
+        // (the code saw `Nothing happens.` and did something else that worked).
+        let mut hints: Vec<&String> = Vec::new();
+        for (at, h) in &turn.hints {
+            let names = crate::api::command_names(turn.actions.get(*at).map_or("", |a| &a.0));
+            let handled = turn.actions.iter().skip(at + 1).any(|(cmd, obs)| {
+                obs.trim() != "Nothing happens."
+                    && !names.is_empty()
+                    && names.iter().all(|n| cmd.contains(n.as_str()))
+            });
+            if !handled && !hints.contains(&h) {
+                hints.push(h);
+            }
+        }
+        for h in hints.iter().take(HINTS_SHOWN) {
+            let _ = writeln!(s, "Note: {h}");
+        }
+        if hints.len() > HINTS_SHOWN {
+            let _ = writeln!(
+                s,
+                "Note: and {} more commands that are not valid.",
+                hints.len() - HINTS_SHOWN
+            );
+        }
         // What it printed, less lines that repeat an observation shown just above.
         let shown: std::collections::HashSet<&str> = turn.actions
             [n.saturating_sub(ACTIONS_SHOWN)..]
@@ -354,7 +380,7 @@ impl CodeAgent {
             });
         }
         if s.trim().is_empty() {
-            s.push_str("(no output: print what you want to see)\n");
+            s.push_str("The block took no action and printed nothing; the task is not done yet.\n");
         }
         s.trim_end().to_string()
     }
@@ -607,14 +633,15 @@ impl CodeRunner {
     /// The skills and examples an episode of `task` gets.
     pub fn context_for(&self, task: &TaskSpec) -> anyhow::Result<(Vec<Skill>, Vec<Example>)> {
         let Some(lib) = &self.library else {
-            return Ok((Vec::new(), self.fallback_examples.clone()));
+            let examples = rank_examples(&self.fallback_examples, task, self.examples_per_task);
+            return Ok((Vec::new(), examples));
         };
         let mut picked = lib.retrieve(&task.goal, &self.env_kind, self.site.as_deref(), self.k)?;
         let mut examples = lib.examples(&self.env_kind)?;
         if examples.is_empty() {
             examples = self.fallback_examples.clone();
         }
-        let examples = rank_examples(&examples, &task.goal, self.examples_per_task);
+        let examples = rank_examples(&examples, task, self.examples_per_task);
         // What the examples call must be defined too.
         for s in lib.list_env(&self.env_kind, self.site.as_deref())? {
             let called = examples
@@ -666,11 +693,21 @@ impl Kind {
     }
 }
 
-/// The `n` examples whose tasks share most words with `goal` (BM25), then the rest in library
-/// order.
-pub fn rank_examples(examples: &[Example], goal: &str, n: usize) -> Vec<Example> {
+/// The `n` examples for `task`: those of its own family first (ReAct's rule: worked examples
+/// of the task's type), then those whose tasks share most words with its goal (BM25), then
+/// the rest in library order.
+pub fn rank_examples(examples: &[Example], task: &TaskSpec, n: usize) -> Vec<Example> {
     let tasks: Vec<String> = examples.iter().map(|e| e.task.clone()).collect();
-    let mut picked: Vec<usize> = rank_texts(&tasks, goal).into_iter().map(|h| h.0).collect();
+    let by_words: Vec<usize> = rank_texts(&tasks, &task.goal)
+        .into_iter()
+        .map(|h| h.0)
+        .collect();
+    let same = |i: &usize| !task.family.is_empty() && examples[*i].family == task.family;
+    let mut picked: Vec<usize> = (0..examples.len())
+        .filter(|i| same(i) && !by_words.contains(i))
+        .collect();
+    picked.splice(0..0, by_words.iter().copied().filter(same));
+    picked.extend(by_words.iter().copied().filter(|i| !same(i)));
     let rest: Vec<usize> = (0..examples.len())
         .filter(|i| !picked.contains(i))
         .collect();

@@ -52,6 +52,58 @@ fn short(s: &str, n: usize) -> String {
     t
 }
 
+/// What the household (ALFWorld) answers to a command it does not take.
+const NOTHING_HAPPENS: &str = "Nothing happens.";
+
+/// The household's names in a command: a word and its number (`mug 1`, `shelf 2`).
+pub fn command_names(command: &str) -> Vec<String> {
+    let w: Vec<&str> = command.split_whitespace().collect();
+    w.windows(2)
+        .filter(|p| {
+            p[1].chars().all(|c| c.is_ascii_digit()) && p[0].chars().all(char::is_alphabetic)
+        })
+        .map(|p| format!("{} {}", p[0], p[1]))
+        .collect()
+}
+
+/// The note for a command that is not valid now: the valid commands that name the same
+/// things and share most words with it (at most three), e.g. `put mug 1 in/on shelf 1` for
+/// `put mug 1 on shelf 1`, `examine shelf 2` for `go to shelf 2` where the agent stands.
+pub fn invalid_command_hint(command: &str, valid: &[String]) -> String {
+    let words = |s: &str| -> std::collections::HashSet<String> {
+        s.split_whitespace().map(str::to_lowercase).collect()
+    };
+    let mine = words(command);
+    let names = command_names(command);
+    let named = |v: &str| names.iter().filter(|n| v.contains(n.as_str())).count();
+    let most = valid.iter().map(|v| named(v)).max().unwrap_or(0);
+    let mut scored: Vec<(f64, &String)> = valid
+        .iter()
+        .filter(|v| most == 0 || named(v) == most)
+        .map(|v| {
+            let theirs = words(v);
+            let shared = mine.intersection(&theirs).count() as f64;
+            let union = mine.union(&theirs).count().max(1) as f64;
+            (shared / union, v)
+        })
+        .filter(|(score, _)| *score > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let near: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, v)| format!("'{v}'"))
+        .collect();
+    if near.is_empty() {
+        format!("'{command}' is not a valid command here (env.admissible() lists the valid ones).")
+    } else {
+        format!(
+            "'{command}' is not a valid command here; valid commands like it: {}.",
+            near.join(", ")
+        )
+    }
+}
+
 /// What happened in the environment during one snippet.
 #[derive(Debug, Clone, Default)]
 pub struct Turn {
@@ -61,6 +113,10 @@ pub struct Turn {
     pub actions: Vec<(String, String)>,
     /// The environment failed (not the agent): the episode ends with an error.
     pub env_error: Option<String>,
+    /// Notes for the agent on its own commands that the environment did not take (`Nothing
+    /// happens.` to a command that is not valid now), with the valid commands most like them:
+    /// `(index into actions, note)`.
+    pub hints: Vec<(usize, String)>,
 }
 
 #[derive(Debug, Default)]
@@ -156,8 +212,23 @@ impl EnvBridge {
                 ));
             }
         }
-        let r = self.env.lock().await.step(command).await;
+        let mut env = self.env.lock().await;
+        let r = env.step(command).await;
+        // A command of the agent's own (not a skill's) that the environment ignored: if it is
+        // not a valid command now, say which valid ones look like it. The environment's answer
+        // stays what the environment said.
+        let hint = match &r {
+            Ok(s) if s.observation.trim() == NOTHING_HAPPENS && self.state().stack.is_empty() => {
+                env.admissible_actions()
+                    .filter(|valid| !valid.iter().any(|v| v == command))
+                    .map(|valid| invalid_command_hint(command, &valid))
+            }
+            _ => None,
+        };
+        drop(env);
         let mut st = self.state();
+        let at = st.turn.actions.len();
+        st.turn.hints.extend(hint.map(|h| (at, h)));
         let depth = st.stack.len() as u32;
         match r {
             Ok(s) => {

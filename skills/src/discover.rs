@@ -600,6 +600,7 @@ impl Discovery {
                     self.library.add_example(Example {
                         env: self.env.kind().into(),
                         task: task.goal.clone(),
+                        family: task.family.clone(),
                         code: format!("Thought: {}\n```python\n{}\n```", code.0, code.1),
                     })?;
                 }

@@ -15,61 +15,117 @@ pub const INSTRUCTIONS: &str = "You solve household tasks by writing Python. A p
 - env.admissible() returns the list of commands that are valid now; env.observation() the last thing you saw.
 Every reply is one line `Thought: ...` and then one ```python block. The block runs in the session (variables stay defined between blocks). The actions it took, what it printed and any error come back to you. The task is done as soon as the room is in the state the task asks for.";
 
-/// Worked examples without skills: the raw API, as a code-action agent would write it.
+/// Worked examples without skills: the raw API, as a code-action agent would write it, one per
+/// task type (ReAct gives its agent worked examples of the task's own type; here the runner
+/// ranks these by the goal's words and shows the top two). All of them search the room with
+/// the same loop: the receptacles' names from the `go to` commands valid at the start, and
+/// `Nothing happens.` to `go to X` means X is where the agent already stands, so it looks at X
+/// instead. (An earlier pair used two different loops, and Qwen2.5-Coder-1.5B mixed them:
+/// `go to go to shelf 1`.)
 pub fn raw_examples() -> Vec<Example> {
-    vec![
-        Example {
-            env: "household".into(),
-            task: "clean some apple and put it in fridge.".into(),
-            code: r#"Thought: I look for an apple in each receptacle and take it, clean it at the sinkbasin, then put it in the fridge.
-```python
-import re
-apple = None
-for c in env.admissible():
-    if apple is None and c.startswith('go to '):
-        place = c[len('go to '):]
-        seen = env.step(c)
-        if 'is closed' in seen:
-            seen = env.step('open ' + place)
-        m = re.search(r'\bapple \d+', seen)
-        if m:
-            apple = m.group(0)
-            env.step('take %s from %s' % (apple, place))
-env.step('go to sinkbasin 1')
-env.step('clean %s with sinkbasin 1' % apple)
-env.step('go to fridge 1')
-env.step('open fridge 1')
-print(env.step('put %s in/on fridge 1' % apple))
-```"#
-                .into(),
-        },
-        Example {
-            env: "household".into(),
-            task: "look at bowl under the desklamp.".into(),
-            code: r#"Thought: I find a bowl and take it, then go where the desklamp is and turn it on.
-```python
-import re
-places = [c[len('go to '):] for c in env.admissible() if c.startswith('go to ')]
-bowl = None
-for place in places:
-    seen = env.step('go to ' + place)
-    if 'is closed' in seen:
-        seen = env.step('open ' + place)
-    m = re.search(r'\bbowl \d+', seen)
-    if m:
-        bowl = m.group(0)
-        env.step('take %s from %s' % (bowl, place))
-        break
-for place in places:
-    seen = env.step('go to ' + place)
-    m = re.search(r'\bdesklamp \d+', seen)
-    if m:
-        print(env.step('use ' + m.group(0)))
-        break
-```"#
-                .into(),
-        },
+    [
+        (TaskType::PickAndPlaceSimple, "spraybottle", "toilet"),
+        (
+            TaskType::PickCleanThenPlaceInRecep,
+            "lettuce",
+            "diningtable",
+        ),
+        (TaskType::PickHeatThenPlaceInRecep, "egg", "garbagecan"),
+        (TaskType::PickCoolThenPlaceInRecep, "apple", "cabinet"),
+        (TaskType::LookAtObjInLight, "bowl", "desklamp"),
+        (TaskType::PickTwoObjAndPlace, "pillow", "sofa"),
     ]
+    .into_iter()
+    .map(|(kind, obj, target)| raw_example(kind, obj, target))
+    .collect()
+}
+
+/// The raw-API worked example for a task type, written for `obj` and `target` (the receptacle,
+/// or the lamp for `look_at_obj_in_light`).
+pub fn raw_example(kind: TaskType, obj: &str, target: &str) -> Example {
+    let search = |indent: &str, skip: &str| {
+        let body = format!(
+            "{obj} = None\n\
+             for place in places:\n\
+             {skip}    seen = env.step('go to ' + place)\n\
+             \x20   if seen == 'Nothing happens.':\n\
+             \x20       seen = env.step('examine ' + place)\n\
+             \x20   if 'is closed' in seen:\n\
+             \x20       seen = env.step('open ' + place)\n\
+             \x20   m = re.search(r'\\b{obj} \\d+', seen)\n\
+             \x20   if m:\n\
+             \x20       {obj} = m.group(0)\n\
+             \x20       print(env.step('take %s from %s' % ({obj}, place)))\n\
+             \x20       break\n"
+        );
+        body.lines()
+            .map(|l| format!("{indent}{l}\n"))
+            .collect::<String>()
+    };
+    let put = |indent: &str| {
+        format!(
+            "{indent}seen = env.step('go to {target} 1')\n\
+             {indent}if 'is closed' in seen:\n\
+             {indent}    env.step('open {target} 1')\n\
+             {indent}print(env.step('put %s in/on {target} 1' % {obj}))\n"
+        )
+    };
+    let places = "import re\nplaces = [c[len('go to '):] for c in env.admissible() if c.startswith('go to ')]\n";
+    let with = |verb: &str, tool: &str| {
+        format!("env.step('go to {tool} 1')\nprint(env.step('{verb} %s with {tool} 1' % {obj}))\n")
+    };
+    let (task, thought, code) = match kind {
+        TaskType::PickAndPlaceSimple => (
+            format!("put some {obj} on {target}."),
+            format!("I visit each receptacle until I see a {obj} and take it, then put it on the {target}."),
+            format!("{places}{}{}", search("", ""), put("")),
+        ),
+        TaskType::PickCleanThenPlaceInRecep => (
+            format!("clean some {obj} and put it in {target}."),
+            format!("I visit each receptacle until I see a {obj} and take it, clean it with the sinkbasin, then put it in the {target}."),
+            format!("{places}{}{}{}", search("", ""), with("clean", "sinkbasin"), put("")),
+        ),
+        TaskType::PickHeatThenPlaceInRecep => (
+            format!("heat some {obj} and put it in {target}."),
+            format!("I visit each receptacle until I see a {obj} and take it, heat it with the microwave, then put it in the {target}."),
+            format!("{places}{}{}{}", search("", ""), with("heat", "microwave"), put("")),
+        ),
+        TaskType::PickCoolThenPlaceInRecep => (
+            format!("cool some {obj} and put it in {target}."),
+            format!("I visit each receptacle until I see a {obj} and take it, cool it with the fridge, then put it in the {target}."),
+            format!("{places}{}{}{}", search("", ""), with("cool", "fridge"), put("")),
+        ),
+        TaskType::LookAtObjInLight => (
+            format!("look at {obj} under the {target}."),
+            format!("I visit each receptacle until I see a {obj} and take it, then visit them again until I see the {target} and turn it on."),
+            format!(
+                "{places}{}for place in places:\n\
+                 \x20   seen = env.step('go to ' + place)\n\
+                 \x20   if seen == 'Nothing happens.':\n\
+                 \x20       seen = env.step('examine ' + place)\n\
+                 \x20   m = re.search(r'\\b{target} \\d+', seen)\n\
+                 \x20   if m:\n\
+                 \x20       print(env.step('use ' + m.group(0)))\n\
+                 \x20       break\n",
+                search("", "")
+            ),
+        ),
+        TaskType::PickTwoObjAndPlace => (
+            format!("find two {obj} and put them in {target}."),
+            format!("Two times: I visit each receptacle but the {target} until I see a {obj} and take it, then put it in the {target}."),
+            format!(
+                "{places}for n in range(2):\n{}{}",
+                search("    ", &format!("    if place.startswith('{target} '):\n        continue\n")),
+                put("    ")
+            ),
+        ),
+    };
+    Example {
+        env: "household".into(),
+        task,
+        code: format!("Thought: {thought}\n```python\n{}```", code),
+        family: kind.name().into(),
+    }
 }
 
 /// The household kind for the code-action agent: `KIND.runner(…)` is what `hone eval household

@@ -14,13 +14,17 @@ use std::path::Path;
 pub const FORMAT: &str = "hone-skills/1";
 
 /// A worked example shown to code-action agents: a task and code that solved it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Example {
     pub env: String,
     /// The task as the environment states it.
     pub task: String,
     /// The code action that solved it (with a `Thought:` line first, as the agent writes).
     pub code: String,
+    /// The task's family (a household task type, a site), when known: an agent is shown
+    /// examples of its own task's family first, as ReAct shows examples of the task's type.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub family: String,
 }
 
 /// What [`SkillLibrary::add`] did.

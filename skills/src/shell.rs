@@ -25,6 +25,7 @@ print(out)
 sh.submit()
 ```"#
                 .into(),
+                ..Default::default()
         },
         Example {
             env: "shell".into(),
@@ -36,6 +37,7 @@ print(sh.run("ls /srv/backup"))
 sh.submit()
 ```"#
                 .into(),
+                ..Default::default()
         },
     ]
 }

@@ -34,6 +34,7 @@ price = re.search(r'\$[0-9.,]+', ' '.join(lines)).group(0)
 page.answer(price)
 ```"#
                     .into(),
+            ..Default::default()
         },
         Example {
             env: "web".into(),
@@ -47,6 +48,7 @@ print(seen[-300:])
 page.answer('')
 ```"#
                 .into(),
+            ..Default::default()
         },
     ]
 }

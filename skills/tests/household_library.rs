@@ -163,3 +163,109 @@ async fn the_runner_gives_the_agent_retrieved_skills_and_library_examples() {
     let system = r.agent.system(&skills);
     assert!(system.contains("def heat(obj: str) -> str:"), "{system}");
 }
+
+/// The raw-API worked examples (what the agent sees without a library) are code that works:
+/// each task type's example, written for the game's object and target, solves the unseen games
+/// of its type on the real world and sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_raw_worked_examples_solve_their_task_types_on_unseen_games() {
+    use hone_skills::household::{raw_example, raw_examples};
+    let sb = sandbox();
+    let shipped = raw_examples();
+    assert_eq!(shipped.len(), 6, "one per task type");
+    for e in &shipped {
+        println!("Your task is to: {}\n{}\n", e.task, e.code);
+    }
+    let (mut won, mut failures) = (0usize, Vec::new());
+    let games = Split::Unseen.games();
+    for g in &games {
+        let t = &g.task;
+        let target = match t.kind {
+            TaskType::LookAtObjInLight => t.lamp.clone().unwrap(),
+            _ => t.receptacle.clone().unwrap(),
+        };
+        let reply = raw_example(t.kind, &t.object, &target).code;
+        let world = Arc::new(World::new(g.clone()).unwrap());
+        let task = HouseholdEnv::task(g);
+        let env: Box<dyn Environment> =
+            Box::new(HouseholdEnv::new(world).react_format(true).max_steps(1000));
+        let model = Arc::new(Scripted::new([reply.as_str()]));
+        let agent = CodeAgent::new(model, sb.clone(), INSTRUCTIONS).config(CodeAgentConfig {
+            max_turns: 1,
+            max_actions: 1000,
+            ..Default::default()
+        });
+        let ep = agent.run_env(env, &task, &[], &[]).await.unwrap();
+        if ep.won {
+            won += 1;
+        } else {
+            failures.push(format!("{}: {}", task.id, ep.steps[0].observation));
+        }
+    }
+    println!("raw worked examples: {won}/{} unseen games", games.len());
+    assert!(
+        won * 100 >= games.len() * 90,
+        "{won}/{}: {failures:#?}",
+        games.len()
+    );
+}
+
+/// A command of the agent's own that the room ignores (`Nothing happens.`) and that is not
+/// valid now gets a note with the valid commands most like it; the room's answer is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_command_gets_a_note_with_the_valid_ones_like_it() {
+    let g = Split::Unseen.game(0);
+    let world = Arc::new(World::new(g.clone()).unwrap());
+    let task = HouseholdEnv::task(&g);
+    let env: Box<dyn Environment> = Box::new(HouseholdEnv::new(world).react_format(true));
+    let model = Arc::new(Scripted::new([
+        "Thought: go.\n```python\nc = [x for x in env.admissible() if x.startswith('go to ')][0]\nprint(env.step('go to ' + c))\n```",
+    ]));
+    let agent = CodeAgent::new(model, sandbox(), INSTRUCTIONS).config(CodeAgentConfig {
+        max_turns: 1,
+        ..Default::default()
+    });
+    let ep = agent.run_env(env, &task, &[], &[]).await.unwrap();
+    let obs = &ep.steps[0].observation;
+    assert!(obs.contains("\nNothing happens."), "{obs}");
+    assert!(
+        obs.contains("Note: 'go to go to ")
+            && obs.contains("is not a valid command here; valid commands like it: 'go to "),
+        "{obs}"
+    );
+    assert_eq!(
+        hone_skills::api::invalid_command_hint(
+            "put mug 1 on shelf 1",
+            &["put mug 1 in/on shelf 1".into(), "go to shelf 1".into(), "inventory".into()]
+        ),
+        "'put mug 1 on shelf 1' is not a valid command here; valid commands like it: 'put mug 1 in/on shelf 1'."
+    );
+    assert_eq!(
+        hone_skills::api::invalid_command_hint(
+            "go to shelf 2",
+            &["go to shelf 1".into(), "go to drawer 2".into(), "examine shelf 2".into(), "take pen 1 from shelf 2".into()]
+        ),
+        "'go to shelf 2' is not a valid command here; valid commands like it: 'examine shelf 2', 'take pen 1 from shelf 2'."
+    );
+}
+
+/// Without a library the agent is shown the raw worked example of its own task type first
+/// (ReAct's rule), whichever of ALFWorld's two goal phrasings the game uses.
+#[test]
+fn the_raw_examples_of_the_tasks_own_type_come_first() {
+    let examples = hone_skills::household::raw_examples();
+    for kind in TaskType::ALL {
+        for template in kind.templates() {
+            let goal = template
+                .replace("{o}", "mug")
+                .replace("{r}", "shelf")
+                .replace("{l}", "floorlamp");
+            let task = hone_core::env::TaskSpec::new("t")
+                .family(kind.name())
+                .goal(&goal);
+            let picked = hone_skills::agent::rank_examples(&examples, &task, 2);
+            assert_eq!(picked.len(), 2);
+            assert_eq!(picked[0].family, kind.name(), "{goal}");
+        }
+    }
+}
