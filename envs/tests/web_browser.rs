@@ -368,3 +368,86 @@ async fn page_pool_gives_fresh_contexts_and_survives_a_killed_browser() {
     assert!(o.contains("One Stop Shop"), "{o}");
     assert_ne!(browser.pid(), Some(pid));
 }
+
+/// A pool asked for a start URL makes its next spares already opened there (and the caller's
+/// script run there once), each still in its own fresh context (what another episode did is not seen); a spare opened on another URL is
+/// not handed out for a task that starts elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_pool_opens_spares_on_the_start_url_in_fresh_contexts() {
+    use hone_envs::web::browser::PagePool;
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let shop = sites.sites()["shopping"].clone();
+    let forum = sites.sites()["reddit"].clone();
+    let browser = Browser::launch().await.expect("chromium starts");
+    let pool = PagePool::new(browser.clone(), 1);
+    let start = (
+        shop.as_str(),
+        "window.prepared = (window.prepared || 0) + 1",
+    );
+    let (a, opened) = pool.take_for(Some(start)).await.unwrap();
+    assert!(!opened, "nothing was made ahead yet");
+    pool.refill().await;
+    a.goto(&shop, Duration::from_secs(10)).await.unwrap();
+    a.eval(
+        "document.cookie = 'seen=1'; localStorage.setItem('k', 'v')",
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the pool opens its spare
+    let (b, opened) = pool.take_for(Some(start)).await.unwrap();
+    assert!(opened, "the spare has opened the start URL");
+    let ran = b
+        .eval("window.prepared", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(ran, serde_json::json!(1), "and run the script there once");
+    assert_ne!(a.context, b.context);
+    let url = b
+        .eval("location.href", Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert!(url.as_str().unwrap().starts_with(&shop), "{url}");
+    let state = b
+        .eval(
+            "document.cookie + '|' + localStorage.getItem('k')",
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(state, serde_json::json!("|null"), "a fresh context");
+    pool.refill().await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_c, opened) = pool
+        .take_for(Some((forum.as_str(), start.1)))
+        .await
+        .unwrap();
+    assert!(
+        !opened,
+        "a spare on the shop is not handed out for the forum"
+    );
+}
+
+/// An episode that starts on a page the pool opened and observed ahead sees exactly what an
+/// episode with a page made at reset sees (the same tree, the same element ids).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_from_a_prepared_spare_sees_what_a_fresh_reset_sees() {
+    use hone_envs::web::browser::PagePool;
+    let sites = Bundled::start(0, 0).await.unwrap();
+    let browser = Browser::launch().await.expect("chromium starts");
+    let shop = task(
+        r#"{"task_id": "p", "sites": ["shopping"], "start_url": "__SHOPPING__/search?q=e", "intent": "x",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "y"}}}"#,
+        &sites.sites(),
+    );
+    let mut plain = WebEnv::new(browser.clone(), WebEnvConfig::default());
+    let want = plain.reset(&shop).await.unwrap();
+    let pool = PagePool::new(browser.clone(), 1);
+    let mut first = WebEnv::new(browser.clone(), WebEnvConfig::default()).pool(pool.clone());
+    assert_eq!(first.reset(&shop).await.unwrap(), want);
+    tokio::time::sleep(Duration::from_millis(1500)).await; // the spare opens and is observed
+    let mut second = WebEnv::new(browser.clone(), WebEnvConfig::default()).pool(pool.clone());
+    assert_eq!(second.reset(&shop).await.unwrap(), want);
+    let step = second.step("click [1]").await.unwrap();
+    assert!(!step.observation.is_empty());
+}

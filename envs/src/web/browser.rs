@@ -227,16 +227,27 @@ impl Browser {
 
 /// Pages made ahead, each in its own fresh browser context, so an episode's reset does not wait
 /// for a context, a target and a session to be created (~3/4 of a naive reset). Taking one
-/// starts making the next in the background. Pages made before a browser recovery are
-/// discarded. The pool is held by whoever runs episodes (the harness), not by the [`Browser`],
-/// so dropping it disposes of its spare contexts.
+/// starts making the next in the background. A pool that was asked for a start URL makes its
+/// next spares already opened on that URL (the last one asked for) and runs the caller's
+/// script there once (the environment's observation, which marks element ids and lays the page
+/// out): an episode whose task starts there gets a fresh context that has loaded its start page
+/// and been observed, the same state a reset makes, made before the reset instead of during
+/// it; a spare opened on another URL is not fresh for that task and is discarded. Pages made before a browser
+/// recovery are discarded. The pool is held by whoever runs episodes (the harness), not by the
+/// [`Browser`], so dropping it disposes of its spare contexts.
 pub struct PagePool {
     browser: Arc<Browser>,
     size: usize,
-    spare: tokio::sync::Mutex<
-        std::collections::VecDeque<tokio::task::JoinHandle<anyhow::Result<Page>>>,
-    >,
+    /// What new spares open first, and the script they run there.
+    warm: std::sync::Mutex<Option<(String, String)>>,
+    spare: tokio::sync::Mutex<std::collections::VecDeque<tokio::task::JoinHandle<SparePage>>>,
 }
+
+/// A spare page and the URL it has opened and the script it ran there, if any.
+type SparePage = anyhow::Result<(Page, Option<(String, String)>)>;
+
+/// How long a spare may take to open its URL.
+const SPARE_LOAD: Duration = Duration::from_secs(10);
 
 impl PagePool {
     /// A pool keeping `size` pages ready (at least one).
@@ -244,30 +255,69 @@ impl PagePool {
         Arc::new(Self {
             browser,
             size: size.max(1),
+            warm: Default::default(),
             spare: Default::default(),
         })
     }
 
-    /// A fresh page in its own context: a spare one if ready and still usable, else a new one.
+    /// A fresh page in its own context that has opened nothing: a spare one if ready and
+    /// still usable, else a new one. The pool starts making the next one.
     pub async fn take(&self) -> anyhow::Result<Page> {
+        let p = self.take_for(None).await?.0;
+        self.refill().await;
+        Ok(p)
+    }
+
+    /// Starts making spares up to the pool's size, in the background. [`PagePool::take_for`]
+    /// leaves this to its caller, so that making the next page (a renderer process) does not
+    /// compete with the episode's first observation on a small machine.
+    pub async fn refill(&self) {
+        let mut spare = self.spare.lock().await;
+        let warm = self.warm.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        while spare.len() < self.size {
+            let (b, warm) = (self.browser.clone(), warm.clone());
+            spare.push_back(tokio::spawn(async move {
+                let p = b.new_page().await?;
+                let Some((url, script)) = warm else {
+                    return Ok((p, None));
+                };
+                // A spare that fails to open its URL or run the script is replaced by a page
+                // that has opened nothing.
+                match p.goto(&url, SPARE_LOAD).await {
+                    Ok(()) if p.eval(&script, SPARE_LOAD).await.is_ok() => {
+                        Ok((p, Some((url, script))))
+                    }
+                    _ => Ok((b.new_page().await?, None)),
+                }
+            }));
+        }
+    }
+
+    /// A fresh page in its own context for an episode that starts at `url` and runs `script`
+    /// there first (`start`): `(page, true)` if it has already done both (and nothing else),
+    /// `(page, false)` if it has opened nothing. With `Some(start)`, the next spares do both.
+    /// Call [`PagePool::refill`] once the episode has started.
+    pub async fn take_for(&self, start: Option<(&str, &str)>) -> anyhow::Result<(Page, bool)> {
+        let start = start.map(|(u, s)| (u.to_string(), s.to_string()));
+        if start.is_some() {
+            *self.warm.lock().unwrap_or_else(|e| e.into_inner()) = start.clone();
+        }
         let mut spare = self.spare.lock().await;
         let mut got = None;
         while let Some(h) = spare.pop_front() {
-            if let Ok(Ok(p)) = h.await {
-                if !p.crashed() && Arc::ptr_eq(&p.cdp, &self.browser.cdp()) {
-                    got = Some(p);
+            if let Ok(Ok((p, opened))) = h.await {
+                let usable = !p.crashed() && Arc::ptr_eq(&p.cdp, &self.browser.cdp());
+                let fits = opened.is_none() || opened == start;
+                if usable && fits {
+                    got = Some((p, opened.is_some()));
                     break;
                 }
             }
         }
-        while spare.len() < self.size {
-            let b = self.browser.clone();
-            spare.push_back(tokio::spawn(async move { b.new_page().await }));
-        }
         drop(spare);
         match got {
             Some(p) => Ok(p),
-            None => self.browser.new_page().await,
+            None => Ok((self.browser.new_page().await?, false)),
         }
     }
 }

@@ -225,6 +225,11 @@ impl WebEnv {
         self.live.as_ref().map(|l| &l.tabs[l.current])
     }
 
+    /// The in-page script that gives the tree (and marks element ids).
+    fn observe_script(&self) -> String {
+        format!("({OBSERVE_JS})({})", self.config.max_lines)
+    }
+
     /// The page as text: the tab list, the tree, the URL.
     pub async fn observe(&self) -> anyhow::Result<String> {
         let l = self.live()?;
@@ -244,9 +249,7 @@ impl WebEnv {
             });
         }
         let page = &l.tabs[l.current];
-        let tree = page
-            .eval(&format!("({OBSERVE_JS})({})", self.config.max_lines), t)
-            .await?;
+        let tree = page.eval(&self.observe_script(), t).await?;
         let url = page.url().await?;
         Ok(format!(
             "{}\n\n{}\nURL: {url}",
@@ -598,9 +601,15 @@ impl Environment for WebEnv {
         let urls = t.start_urls();
         anyhow::ensure!(!urls.is_empty(), "task {} has no start_url", t.id());
         let t0 = std::time::Instant::now();
-        let first = match &self.pool {
-            Some(p) => p.take().await?,
-            None => self.browser.new_page().await?,
+        // A spare already on the start URL is only right when no storage state has to be in
+        // place before the first request.
+        let observe = self.observe_script();
+        let (first, opened) = match &self.pool {
+            Some(p) if t.storage_state.is_none() && urls.len() == 1 => {
+                p.take_for(Some((&urls[0], &observe))).await?
+            }
+            Some(p) => (p.take().await?, false),
+            None => (self.browser.new_page().await?, false),
         };
         let mut tabs = vec![first];
         for _ in 1..urls.len() {
@@ -615,7 +624,7 @@ impl Environment for WebEnv {
                 state.apply_local_storage(tab).await?;
             }
         }
-        for (tab, url) in tabs.iter().zip(&urls) {
+        for (tab, url) in tabs.iter().zip(&urls).skip(usize::from(opened)) {
             tab.goto(url, self.config.action_timeout)
                 .await
                 .map_err(|e| anyhow::anyhow!("task {}: {e:#}", t.id()))?;
@@ -634,6 +643,9 @@ impl Environment for WebEnv {
         });
         let obs = self.observe().await?;
         self.remember_ids(&obs);
+        if let Some(p) = &self.pool {
+            p.refill().await;
+        }
         tracing::debug!(
             "reset: pages and start URLs {:.1} ms, first observation {:.1} ms",
             opened.as_secs_f64() * 1e3,
