@@ -104,6 +104,57 @@ impl Default for DiscoverConfig {
     }
 }
 
+/// Whether the function defined in `code` shows an example call of itself in its docstring
+/// (the first triple-quoted string after its `def`).
+fn has_example_call(code: &str) -> bool {
+    let Some(def) = code.find("def ") else {
+        return false;
+    };
+    let rest = &code[def + 4..];
+    let name = rest.split('(').next().unwrap_or_default().trim();
+    let doc = ["\"\"\"", "'''"].iter().find_map(|q| {
+        let start = rest.find(q)? + 3;
+        let len = rest[start..].find(q)?;
+        Some(&rest[start..start + len])
+    });
+    doc.is_some_and(|d| !name.is_empty() && example_call(d, name).is_some())
+}
+
+/// The example call in a skill's docstring (`Example: name(...)`, `>>> name(...)`, or a line
+/// that starts with the call), without a trailing comment.
+pub fn example_call(doc: &str, name: &str) -> Option<String> {
+    let open = format!("{name}(");
+    doc.lines().find_map(|line| {
+        let at = line.find(&open)?;
+        let before = line[..at].trim().trim_end_matches(':').trim();
+        let lead = before.is_empty()
+            || before == ">>>"
+            || before.eq_ignore_ascii_case("example")
+            || before.ends_with("Example")
+            || before.ends_with("example")
+            || before.ends_with('=');
+        if !lead {
+            return None;
+        }
+        let call = line[at..].split('#').next()?.trim();
+        // The call must close on this line.
+        let mut depth = 0i32;
+        for (i, c) in call.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(call[..=i].to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
 /// One skill test in an iteration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestRecord {
@@ -504,8 +555,9 @@ impl Discovery {
              This task was solved: {}\nThe code that solved it:\n```python\n{}```\n\
              The actions it took:\n{actions}\n\n\
              Write ONE skill that does this kind of task for any object and receptacle: a function \
-             with a short snake_case name (e.g. heat_and_put(obj: str, receptacle: str) for \
-             'heat some X and put it in Y'), arguments typed str, int, float, bool, list or dict, \
+             named for THIS task's kind in snake_case, from its own verbs (so 'heat some X and put \
+             it in Y' would be heat_and_put(obj: str, receptacle: str), and 'find two X and put \
+             them in Y' put_two(obj: str, receptacle: str)), arguments typed str, int, float, bool, list or dict, \
              and a docstring that says what it does, its arguments and an example call. Use only \
              env.step, env.admissible, env.observation, the skills above, and the modules re and math. \
              To improve an existing skill, write it again under the same name. \
@@ -523,7 +575,16 @@ impl Discovery {
                 Ok(p) => p.code,
                 Err(_) => raw.clone(),
             };
-            let c = check(&self.sandbox, &body, None, &self.api(), &names).await?;
+            let mut c = check(&self.sandbox, &body, None, &self.api(), &names).await?;
+            // The skill's tests show the model its example call; a docstring without one is
+            // sent back.
+            if c.ok && !has_example_call(&body) {
+                c.ok = false;
+                c.errors.push(
+                    "the docstring has no example call: add a line `Example: NAME(...)` with real arguments"
+                        .into(),
+                );
+            }
             if c.ok {
                 let mut skill = Skill::from_code(
                     &self.sandbox,
@@ -643,7 +704,27 @@ impl Discovery {
             ..self.config.agent.clone()
         })
         .kind(self.env.kind());
-        let ep = agent.run_env(env, task, &scope, &[]).await?;
+        // The skill's own example call, as a worked example: without one, a small model
+        // writes its reply without the block it must have.
+        let examples: Vec<Example> = example_call(&skill.doc, &skill.name)
+            .map(|call| Example {
+                env: self.env.kind().into(),
+                task: skill
+                    .doc
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+                code: format!(
+                    "Thought: One call to {} does this task.\n```python\nprint({call})\n```",
+                    skill.name
+                ),
+                ..Default::default()
+            })
+            .into_iter()
+            .collect();
+        let ep = agent.run_env(env, task, &scope, &examples).await?;
         let note = match ep.steps.last() {
             Some(s) if !ep.won => s.observation.chars().take(1200).collect(),
             _ => String::new(),
@@ -653,6 +734,18 @@ impl Discovery {
         } else {
             judge(self.model.as_ref(), task, &ep).await?
         };
+        // A test of the skill passes only if the skill did the work: solved without calling
+        // it is not a pass.
+        let called = ep.steps.iter().any(|s| match &s.action {
+            Action::Code { calls, .. } => {
+                calls.iter().any(|c| c.depth == 0 && c.name == skill.name)
+            }
+            _ => false,
+        });
+        if won && !called {
+            let note = format!("the task was solved without calling {}", skill.name);
+            return Ok((false, note, ep));
+        }
         Ok((won, note, ep))
     }
 
@@ -844,4 +937,39 @@ pub async fn judge(model: &dyn ChatModel, task: &TaskSpec, ep: &Episode) -> anyh
     req.sampling.max_tokens = 4;
     let r = model.chat(req).await?;
     Ok(r.text().trim() == "yes")
+}
+
+#[cfg(test)]
+mod example_call_tests {
+    use super::example_call;
+
+    #[test]
+    fn the_docstrings_example_call_is_found_in_its_usual_forms() {
+        let doc = "Put two objects of a type in a receptacle.\n\nobj: a type.\nExample: put_two('pillow', 'sofa')  # -> 'done'\n";
+        assert_eq!(
+            example_call(doc, "put_two").as_deref(),
+            Some("put_two('pillow', 'sofa')")
+        );
+        assert_eq!(
+            example_call(">>> heat(find('egg', n=1))", "heat").as_deref(),
+            Some("heat(find('egg', n=1))")
+        );
+        assert_eq!(
+            example_call("Example:\n    x = clean('mug')", "clean").as_deref(),
+            Some("clean('mug')")
+        );
+        assert_eq!(example_call("Calls clean(x) inside.", "clean"), None);
+        assert_eq!(example_call("Example: clean('mug'", "clean"), None);
+    }
+
+    #[test]
+    fn a_distilled_skill_needs_an_example_call_in_its_docstring() {
+        let with = "def put_two(obj: str, r: str) -> str:\n    \"\"\"Put two.\n\n    Example: put_two('mug', 'shelf')\n    \"\"\"\n    return put_two(obj, r)\n";
+        let without = "def put_two(obj: str, r: str) -> str:\n    \"\"\"Put two.\"\"\"\n    return put_two(obj, r)\n";
+        assert!(super::has_example_call(with));
+        assert!(
+            !super::has_example_call(without),
+            "a call in the body is not an example"
+        );
+    }
 }
