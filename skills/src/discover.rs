@@ -63,6 +63,14 @@ pub trait PracticeEnv: Send + Sync {
     fn examples(&self) -> Vec<crate::library::Example> {
         Vec::new()
     }
+    /// The skill a solved task should become, if the environment knows: its name and its
+    /// arguments with their values in `task` (household `heat_and_put(obj, receptacle)` with
+    /// `obj = 'egg'`, `receptacle = 'countertop'`). Distillation then asks for exactly that
+    /// function (Qwen2.5-Coder-1.5B, left to name it, copied the prompt's example name for any
+    /// task).
+    fn signature(&self, _task: &TaskSpec) -> Option<(String, Vec<(String, String)>)> {
+        None
+    }
 }
 
 /// Discovery settings.
@@ -548,17 +556,38 @@ impl Discovery {
             }
         }
         let actions: String = actions.lines().take(40).collect::<Vec<_>>().join("\n");
+        // What to write: the environment's signature for this kind of task, else the model
+        // names it.
+        let what = match self.env.signature(task) {
+            Some((name, args)) => {
+                let params: Vec<String> = args.iter().map(|(a, _)| format!("{a}: str")).collect();
+                let values: Vec<String> = args.iter().map(|(_, v)| format!("'{v}'")).collect();
+                let used: Vec<String> = args
+                    .iter()
+                    .map(|(a, v)| format!("'{v}' becomes the argument {a}"))
+                    .collect();
+                format!(
+                    "Write ONE skill: the function `def {name}({}) -> str` that does this kind of task \
+                     for any arguments. Start from the code that solved it: {}. Its docstring says what \
+                     it does and its arguments, and has the line `Example: {name}({})`.",
+                    params.join(", "),
+                    used.join(", "),
+                    values.join(", ")
+                )
+            }
+            None => "Write ONE skill that does this kind of task for any object and receptacle: a \
+                     function named for THIS task's kind in snake_case, from its own verbs, with \
+                     arguments typed str, int, float, bool, list or dict, and a docstring that says \
+                     what it does, its arguments and an example call (`Example: NAME(...)`)."
+                .to_string(),
+        };
         let enabled: Vec<Skill> = skills.iter().filter(|s| s.enabled).cloned().collect();
         let system = "You write reusable skills: Python functions that an agent calls to do a kind of task in one step.";
         let prompt = format!(
             "{}\n\nSkills already in the library (a new skill may call them):\n```python\n{}```\n\n\
              This task was solved: {}\nThe code that solved it:\n```python\n{}```\n\
              The actions it took:\n{actions}\n\n\
-             Write ONE skill that does this kind of task for any object and receptacle: a function \
-             named for THIS task's kind in snake_case, from its own verbs (so 'heat some X and put \
-             it in Y' would be heat_and_put(obj: str, receptacle: str), and 'find two X and put \
-             them in Y' put_two(obj: str, receptacle: str)), arguments typed str, int, float, bool, list or dict, \
-             and a docstring that says what it does, its arguments and an example call. Use only \
+             {what} Use only \
              env.step, env.admissible, env.observation, the skills above, and the modules re and math. \
              To improve an existing skill, write it again under the same name. \
              Reply with one ```python block holding only the function.",

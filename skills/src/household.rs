@@ -208,7 +208,8 @@ impl PracticeEnv for HouseholdPractice {
         seed: u64,
     ) -> anyhow::Result<(Box<dyn Environment>, TaskSpec)> {
         let g = self.game(family, seed)?;
-        let task = HouseholdEnv::task(&g);
+        // The task's definition rides along, for `signature`.
+        let task = HouseholdEnv::task(&g).config(serde_json::to_value(&g.task)?);
         let world = Arc::new(World::new(g)?);
         Ok((
             Box::new(
@@ -226,5 +227,25 @@ impl PracticeEnv for HouseholdPractice {
     }
     fn family_of(&self, task: &TaskSpec) -> String {
         TaskType::parse(&task.family).map_or_else(|| task.family.clone(), |t| t.short().to_string())
+    }
+    fn signature(&self, task: &TaskSpec) -> Option<(String, Vec<(String, String)>)> {
+        let def: hone_envs::household::TaskDef =
+            serde_json::from_value(task.config.clone()).ok()?;
+        let name = match def.kind {
+            TaskType::PickAndPlaceSimple => "put_object",
+            TaskType::PickCleanThenPlaceInRecep => "clean_and_put",
+            TaskType::PickHeatThenPlaceInRecep => "heat_and_put",
+            TaskType::PickCoolThenPlaceInRecep => "cool_and_put",
+            TaskType::LookAtObjInLight => "look_under_lamp",
+            TaskType::PickTwoObjAndPlace => "put_two",
+        };
+        let second = match def.kind {
+            TaskType::LookAtObjInLight => ("lamp", def.lamp?),
+            _ => ("receptacle", def.receptacle?),
+        };
+        Some((
+            name.into(),
+            vec![("obj".into(), def.object), (second.0.into(), second.1)],
+        ))
     }
 }

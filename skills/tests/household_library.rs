@@ -269,3 +269,24 @@ fn the_raw_examples_of_the_tasks_own_type_come_first() {
         }
     }
 }
+
+/// Discovery asks for a named function per task type, with the practice task's own values as
+/// the example arguments.
+#[test]
+fn practice_tasks_know_the_skill_they_should_become() {
+    use hone_skills::discover::PracticeEnv;
+    let practice = hone_skills::household::HouseholdPractice::default();
+    for (family, name, second) in [
+        ("puttwo", "put_two", "receptacle"),
+        ("examine", "look_under_lamp", "lamp"),
+        ("heat", "heat_and_put", "receptacle"),
+    ] {
+        let (_env, task) = practice.episode(Some(family), 3).unwrap();
+        let (got, args) = practice.signature(&task).expect("a household signature");
+        assert_eq!(got, name);
+        assert_eq!(args[0].0, "obj");
+        assert_eq!(args[1].0, second);
+        assert!(task.goal.contains(&args[0].1), "{} / {args:?}", task.goal);
+        assert!(task.goal.contains(&args[1].1), "{} / {args:?}", task.goal);
+    }
+}
