@@ -638,8 +638,14 @@ impl CodeRunner {
         };
         let mut picked = lib.retrieve(&task.goal, &self.env_kind, self.site.as_deref(), self.k)?;
         let mut examples = lib.examples(&self.env_kind)?;
-        if examples.is_empty() {
-            examples = self.fallback_examples.clone();
+        // A library with no example for this task's family (a discovered library covers the
+        // families it practised) adds the raw-API examples, so the agent still sees one of
+        // its own task's type. Examples without a family (hand-written) cover every family.
+        let covered = examples
+            .iter()
+            .any(|e| e.family.is_empty() || e.family == task.family);
+        if !covered {
+            examples.splice(0..0, self.fallback_examples.iter().cloned());
         }
         let examples = rank_examples(&examples, task, self.examples_per_task);
         // What the examples call must be defined too.

@@ -290,3 +290,47 @@ fn practice_tasks_know_the_skill_they_should_become() {
         assert!(task.goal.contains(&args[1].1), "{} / {args:?}", task.goal);
     }
 }
+
+/// A discovered library's examples cover the families it practised; for any other family the
+/// agent is shown the raw-API example of its own type first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_without_an_example_of_the_tasks_family_adds_the_raw_ones() {
+    let lib = SkillLibrary::temporary().unwrap();
+    lib.add_example(hone_skills::Example {
+        env: "household".into(),
+        task: "heat some egg and put it in countertop".into(),
+        code: "Thought: one call.\n```python\nprint(heat_and_put('egg', 'countertop'))\n```".into(),
+        family: TaskType::PickHeatThenPlaceInRecep.name().into(),
+    })
+    .unwrap();
+    let r = KIND.runner(
+        Arc::new(Scripted::new(["unused"])),
+        sandbox(),
+        CodeAgentConfig::default(),
+        Some(lib),
+        3,
+        1,
+        hone_core::ReflectionVariant::Retry,
+    );
+    let task = |t: TaskType, goal: &str| {
+        hone_core::env::TaskSpec::new("t")
+            .family(t.name())
+            .goal(goal)
+    };
+    let (_, heat) = r
+        .context_for(&task(
+            TaskType::PickHeatThenPlaceInRecep,
+            "heat some mug and put it in shelf",
+        ))
+        .unwrap();
+    assert!(heat[0].code.contains("heat_and_put("), "{heat:?}");
+    let (_, two) = r
+        .context_for(&task(TaskType::PickTwoObjAndPlace, "put two mug in shelf"))
+        .unwrap();
+    assert_eq!(
+        two[0].family,
+        TaskType::PickTwoObjAndPlace.name(),
+        "{two:?}"
+    );
+    assert!(two[0].code.contains("for n in range(2)"));
+}
