@@ -421,7 +421,18 @@ impl Discovery {
         let Some(skill) = self.distil(&task, &ep, &skills, rec).await? else {
             return Ok(());
         };
-        self.hone(i, skill, rec).await
+        let (name, by_model) = (skill.name.clone(), skill.provenance.model.is_some());
+        self.hone(i, skill, rec).await?;
+        // The model's version failed its tests and was disabled: the code that solved the
+        // task, made into the function, gets its own tests.
+        if by_model && rec.disabled.contains(&name) {
+            let names: Vec<String> = self.library.list()?.into_iter().map(|s| s.name).collect();
+            let why = json!({"after": format!("{name} as the model wrote it failed its tests")});
+            if let Some(s) = self.from_code(&task, &ep, &names, why, rec).await? {
+                self.hone(i, s, rec).await?;
+            }
+        }
+        Ok(())
     }
 
     /// The proposal: JSON constrained to the families and the library's skill names.
@@ -653,7 +664,74 @@ impl Discovery {
                 c.errors.join("\n- ")
             );
         }
-        Ok(None)
+        // The model's versions failed the checks: the skill is made from the solving code.
+        let model_errors = rec.distilled.as_ref().map(|d| d["errors"].clone());
+        self.from_code(task, ep, &names, json!({"model_errors": model_errors}), rec)
+            .await
+    }
+
+    /// The skill made from the block that solved `task`, with the task's values as its
+    /// arguments, under the name the environment gives that kind of task (`None` where the
+    /// environment gives none, or the result fails the checks). `why` is merged into the
+    /// iteration's `distilled` record.
+    async fn from_code(
+        &self,
+        task: &TaskSpec,
+        ep: &Episode,
+        names: &[String],
+        why: Value,
+        rec: &mut IterationRecord,
+    ) -> anyhow::Result<Option<Skill>> {
+        let (Some((name, args)), Some(solved)) = (
+            self.env.signature(task),
+            ep.steps.iter().rev().find_map(|s| match &s.action {
+                Action::Code { code, .. } => Some(code.clone()),
+                _ => None,
+            }),
+        ) else {
+            return Ok(None);
+        };
+        let purpose = format!(
+            "Solves tasks like \"{}\" (the code that solved one, with its values as arguments).",
+            task.goal
+        );
+        let body = crate::abstract_code::function_from_code(&name, &purpose, &args, &solved);
+        let c = check(&self.sandbox, &body, None, &self.api(), names).await?;
+        let mut record = json!({"from": "code"});
+        if let (Some(r), Some(w)) = (record.as_object_mut(), why.as_object()) {
+            r.extend(w.clone());
+        }
+        if !c.ok {
+            record["added"] = json!("rejected");
+            record["errors"] = json!(c.errors);
+            rec.distilled = Some(record);
+            return Ok(None);
+        }
+        let skill = Skill::from_code(
+            &self.sandbox,
+            &body,
+            self.env.kind(),
+            &self.api(),
+            names,
+            Provenance {
+                source: "discovered".into(),
+                episode: Some(format!("{} ({})", task.id, task.family)),
+                model: None,
+                created: crate::skill::now(),
+            },
+        )
+        .await?;
+        let added = self.library.add(skill.clone())?;
+        let stored = self.library.get(&skill.name)?.unwrap_or(skill);
+        record["name"] = json!(stored.name);
+        record["version"] = json!(stored.version);
+        record["added"] = json!(match added {
+            Added::New => "new",
+            Added::Updated { .. } => "updated",
+            Added::Unchanged => "unchanged",
+        });
+        rec.distilled = Some(record);
+        Ok((added != Added::Unchanged).then_some(stored))
     }
 
     /// Tests a skill on fresh episodes of the family it came from; repairs on failure.

@@ -15,6 +15,7 @@
 //! Skills are code and run only in `hone_sandbox`; they reach an environment only through the
 //! host functions a session grants. See docs/SKILLS.md.
 
+pub mod abstract_code;
 pub mod agent;
 pub mod api;
 pub mod discover;

@@ -179,8 +179,9 @@ async fn a_reopened_session_resumes_at_the_next_iteration_and_bad_skills_are_ref
     assert!(recs[0].distilled.is_none());
     drop(d);
 
-    // Reopened with two iterations: only iteration 1 runs. Its distilled skill fails the
-    // static checks twice (an ungranted call, then `open`), so nothing is stored.
+    // Reopened with two iterations: only iteration 1 runs. The model's skill fails the static
+    // checks twice (an ungranted call, then `open`): neither is stored, and the skill is made
+    // from the code that solved the task instead.
     let call = format!("{PARSE_GOAL}\nprint(cool_and_put(obj, rec))");
     let bad1 = SKILL.replace("env.admissible()", "env.secret()");
     let bad2 = SKILL.replace("import re", "import re\n    open('/etc/passwd')");
@@ -189,6 +190,7 @@ async fn a_reopened_session_resumes_at_the_next_iteration_and_bad_skills_are_ref
         block("solve", &format!("{SKILL}\n{call}")),
         format!("```python\n{bad1}```"),
         format!("```python\n{bad2}```"),
+        block("One call.", &call),
     ]));
     let d = Discovery::open(dir.path(), m2, sb, env, config(2)).unwrap();
     assert_eq!(d.done(), 1);
@@ -197,12 +199,14 @@ async fn a_reopened_session_resumes_at_the_next_iteration_and_bad_skills_are_ref
     assert_eq!(recs[1].iteration, 1);
     assert_eq!(recs[1].practice.as_ref().unwrap()["won"], true);
     let distilled = recs[1].distilled.as_ref().unwrap();
-    assert_eq!(distilled["added"], "rejected");
+    assert_eq!(distilled["from"], "code", "{distilled}");
     assert!(
-        distilled["errors"].to_string().contains("open"),
+        distilled["model_errors"].to_string().contains("open"),
         "{distilled}"
     );
-    assert!(d.library.is_empty());
+    let stored = d.library.list().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].code.contains("secret") && !stored[0].code.contains("open('/etc"));
 }
 
 /// The proposer's curriculum guard: a kind proposed again after two failed practices is swapped
@@ -234,5 +238,82 @@ async fn a_kind_that_keeps_failing_is_swapped_for_the_least_practised() {
             .contains("puttwo was proposed again after 2 practices"),
         "{:?}",
         recs[2]
+    );
+}
+
+/// When the model's own versions of a skill fail the static checks twice, the block that
+/// solved the practice task becomes the skill, under the name the environment gives that kind
+/// of task, with an example call in its docstring; it is tested like any other and passes only
+/// when the test episode calls it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skill_is_made_from_the_solving_code_when_the_model_cannot_write_one() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let call = format!("{PARSE_GOAL}\nprint(cool_and_put(obj, rec))");
+    let model = Arc::new(Scripted::new([
+        r#"{"why": "cooling", "practise": "task", "task": "cool"}"#.to_string(),
+        block("I search, cool, put.", &format!("{SKILL}\n{call}")),
+        // distil, twice: top-level code, not a function
+        "```python\nprint(env.step('look'))\n```".to_string(),
+        "```python\nprint(env.step('look'))\n```".to_string(),
+        // hone: the test episode calls the skill it was shown
+        block("One call.", &call),
+    ]));
+    let env: Arc<dyn PracticeEnv> = Arc::new(HouseholdPractice::new(50));
+    let d = Discovery::open(dir.path(), model.clone(), sb, env, config(1)).unwrap();
+    let r = d.run().await.unwrap().remove(0);
+    assert_eq!(r.practice.as_ref().unwrap()["won"], true, "{r:?}");
+    let distilled = r.distilled.as_ref().unwrap();
+    assert_eq!(distilled["from"], "code", "{r:?}");
+    assert_eq!(distilled["added"], "new", "{r:?}");
+    let s = d.library.get("cool_and_put").unwrap().expect("stored");
+    assert!(s.code.contains("Example: cool_and_put("), "{}", s.code);
+    assert_eq!(s.provenance.model, None);
+    assert_eq!(r.tests.len(), 1);
+    assert!(r.tests[0].passed, "{r:?}");
+    let shown = &model.requests()[4].messages[1].content;
+    assert!(
+        shown.contains("print(cool_and_put("),
+        "the test shows the docstring's example call: {shown}"
+    );
+}
+
+/// A skill the model wrote that passes the checks but fails its tests (and its repair) is
+/// disabled; the code that solved the task, made into the function, then gets its own tests.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_written_skill_that_fails_its_tests_is_replaced_by_the_solving_code() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let call = format!("{PARSE_GOAL}\nprint(cool_and_put(obj, rec))");
+    let idle = "def cool_and_put(obj: str, receptacle: str) -> str:\n    \"\"\"Looks around.\n\n    Example: cool_and_put('apple', 'fridge')\n    \"\"\"\n    return env.step('look')\n";
+    let model = Arc::new(Scripted::new([
+        r#"{"why": "cooling", "practise": "task", "task": "cool"}"#.to_string(),
+        block("I search, cool, put.", &format!("{SKILL}\n{call}")),
+        // distil: a function that passes the checks and does nothing useful
+        format!("```python\n{idle}```"),
+        // its test: two turns, both call it, the task stays undone
+        block("One call.", &call),
+        block("Again.", &call),
+        // its repair: not a function
+        "```python\nprint(1)\n```".to_string(),
+        // the version made from the solving code: its test
+        block("One call.", &call),
+    ]));
+    let env: Arc<dyn PracticeEnv> = Arc::new(HouseholdPractice::new(50));
+    let d = Discovery::open(dir.path(), model, sb, env, config(1)).unwrap();
+    let r = d.run().await.unwrap().remove(0);
+    assert_eq!(r.disabled, ["cool_and_put"], "{r:?}");
+    let distilled = r.distilled.as_ref().unwrap();
+    assert_eq!(distilled["from"], "code", "{r:?}");
+    assert!(distilled["after"]
+        .as_str()
+        .unwrap()
+        .contains("failed its tests"));
+    assert_eq!(r.tests.len(), 2, "{r:?}");
+    assert!(!r.tests[0].passed && r.tests[1].passed, "{r:?}");
+    let s = d.library.get("cool_and_put").unwrap().unwrap();
+    assert!(
+        s.enabled && s.version == 2 && s.provenance.model.is_none(),
+        "{s:?}"
     );
 }
