@@ -428,7 +428,7 @@ impl Discovery {
         if by_model && rec.disabled.contains(&name) {
             let names: Vec<String> = self.library.list()?.into_iter().map(|s| s.name).collect();
             let why = json!({"after": format!("{name} as the model wrote it failed its tests")});
-            if let Some(s) = self.from_code(&task, &ep, &names, why, rec).await? {
+            if let Some(s) = self.skill_from_code(&task, &ep, &names, why, rec).await? {
                 self.hone(i, s, rec).await?;
             }
         }
@@ -666,7 +666,7 @@ impl Discovery {
         }
         // The model's versions failed the checks: the skill is made from the solving code.
         let model_errors = rec.distilled.as_ref().map(|d| d["errors"].clone());
-        self.from_code(task, ep, &names, json!({"model_errors": model_errors}), rec)
+        self.skill_from_code(task, ep, &names, json!({"model_errors": model_errors}), rec)
             .await
     }
 
@@ -674,7 +674,7 @@ impl Discovery {
     /// arguments, under the name the environment gives that kind of task (`None` where the
     /// environment gives none, or the result fails the checks). `why` is merged into the
     /// iteration's `distilled` record.
-    async fn from_code(
+    async fn skill_from_code(
         &self,
         task: &TaskSpec,
         ep: &Episode,
