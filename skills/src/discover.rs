@@ -418,6 +418,36 @@ impl Discovery {
         if !ep.won {
             return Ok(());
         }
+        // Won by calling the skill this kind of task becomes: that is a passing test of the
+        // skill, not new code to distil (a new version written from one call replaced a tested
+        // one in the first real session).
+        if let Some((name, _)) = self.env.signature(&task) {
+            let called = ep.steps.iter().any(|s| match &s.action {
+                Action::Code { calls, .. } => calls.iter().any(|c| c.depth == 0 && c.name == name),
+                _ => false,
+            });
+            let existing = self.library.get(&name)?;
+            // A tested, enabled skill for this kind is kept: a rewrite from another winning
+            // block would reset its tests for nothing known to be better.
+            if let Some(s) = existing.as_ref().filter(|s| !called && s.enabled) {
+                if s.pass_rate().is_some_and(|r| r >= 0.5) {
+                    rec.distilled =
+                        Some(json!({"skipped": format!("{name} is tested and enabled")}));
+                    return Ok(());
+                }
+            }
+            if called && existing.is_some() {
+                let s = self.library.record_test(&name, true)?;
+                rec.tests.push(TestRecord {
+                    skill: name,
+                    version: s.version,
+                    task: task.id.clone(),
+                    passed: true,
+                    note: "the practice episode, won by calling it".into(),
+                });
+                return Ok(());
+            }
+        }
         let Some(skill) = self.distil(&task, &ep, &skills, rec).await? else {
             return Ok(());
         };

@@ -317,3 +317,35 @@ async fn a_model_written_skill_that_fails_its_tests_is_replaced_by_the_solving_c
         "{s:?}"
     );
 }
+
+/// A practice episode won by calling the skill its kind of task already has counts as a
+/// passing test of that skill; nothing new is distilled over it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_win_by_calling_the_kinds_skill_is_a_passing_test_not_a_new_version() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let call = format!("{PARSE_GOAL}\nprint(cool_and_put(obj, rec))");
+    let cool = r#"{"why": "cooling", "practise": "task", "task": "cool"}"#.to_string();
+    let model = Arc::new(Scripted::new([
+        cool.clone(),
+        block("I search, cool, put.", &format!("{SKILL}\n{call}")),
+        format!("```python\n{SKILL}```"),
+        block("One call.", &call),
+        cool,
+        block("The skill does it.", &call),
+    ]));
+    let env: Arc<dyn PracticeEnv> = Arc::new(HouseholdPractice::new(50));
+    let d = Discovery::open(dir.path(), model, sb, env, config(2)).unwrap();
+    let recs = d.run().await.unwrap();
+    assert_eq!(
+        recs[1].practice.as_ref().unwrap()["won"],
+        true,
+        "{:?}",
+        recs[1]
+    );
+    assert!(recs[1].distilled.is_none(), "{:?}", recs[1]);
+    assert_eq!(recs[1].tests.len(), 1);
+    assert!(recs[1].tests[0].passed);
+    let s = d.library.get("cool_and_put").unwrap().unwrap();
+    assert_eq!((s.version, s.tests, s.successes), (1, 2, 2));
+}
