@@ -16,6 +16,7 @@ const SKILL: &str = r#"def price_of(name: str) -> str:
     """Return the price of a shop product, e.g. '$12.50', from its product page.
 
     name: the product's exact name.
+    Example: price_of('Stars Over Lisbon')
     """
     import re
     page.fill("Search products", name, True)
