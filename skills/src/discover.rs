@@ -163,6 +163,23 @@ pub fn example_call(doc: &str, name: &str) -> Option<String> {
     })
 }
 
+/// Whether the agent itself (not another skill) called skill `name` in `ep`.
+fn calls_skill(ep: &Episode, name: &str) -> bool {
+    ep.steps.iter().any(|s| match &s.action {
+        Action::Code { calls, .. } => calls.iter().any(|c| c.depth == 0 && c.name == name),
+        _ => false,
+    })
+}
+
+/// How `discovery.jsonl` names what [`SkillLibrary::add`] did.
+fn added_name(added: &Added) -> &'static str {
+    match added {
+        Added::New => "new",
+        Added::Updated { .. } => "updated",
+        Added::Unchanged => "unchanged",
+    }
+}
+
 /// One skill test in an iteration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestRecord {
@@ -422,10 +439,7 @@ impl Discovery {
         // skill, not new code to distil (a new version written from one call replaced a tested
         // one in the first real session).
         if let Some((name, _)) = self.env.signature(&task) {
-            let called = ep.steps.iter().any(|s| match &s.action {
-                Action::Code { calls, .. } => calls.iter().any(|c| c.depth == 0 && c.name == name),
-                _ => false,
-            });
+            let called = calls_skill(&ep, &name);
             let existing = self.library.get(&name)?;
             // A tested, enabled skill for this kind is kept: a rewrite from another winning
             // block would reset its tests for nothing known to be better.
@@ -676,11 +690,7 @@ impl Discovery {
                 rec.distilled = Some(json!({
                     "name": stored.name,
                     "version": stored.version,
-                    "added": match added {
-                        Added::New => "new",
-                        Added::Updated { .. } => "updated",
-                        Added::Unchanged => "unchanged",
-                    },
+                    "added": added_name(&added),
                     "attempts": attempt + 1,
                 }));
                 if added == Added::Unchanged {
@@ -755,11 +765,7 @@ impl Discovery {
         let stored = self.library.get(&skill.name)?.unwrap_or(skill);
         record["name"] = json!(stored.name);
         record["version"] = json!(stored.version);
-        record["added"] = json!(match added {
-            Added::New => "new",
-            Added::Updated { .. } => "updated",
-            Added::Unchanged => "unchanged",
-        });
+        record["added"] = json!(added_name(&added));
         rec.distilled = Some(record);
         Ok((added != Added::Unchanged).then_some(stored))
     }
@@ -873,13 +879,7 @@ impl Discovery {
         };
         // A test of the skill passes only if the skill did the work: solved without calling
         // it is not a pass.
-        let called = ep.steps.iter().any(|s| match &s.action {
-            Action::Code { calls, .. } => {
-                calls.iter().any(|c| c.depth == 0 && c.name == skill.name)
-            }
-            _ => false,
-        });
-        if won && !called {
+        if won && !calls_skill(&ep, &skill.name) {
             let note = format!("the task was solved without calling {}", skill.name);
             return Ok((false, note, ep));
         }
