@@ -226,36 +226,43 @@ impl WebEnv {
     }
 
     /// The in-page script that gives the tree (and marks element ids).
+    /// Gives the current tab's title, URL and tree in one call (each round trip costs a step
+    /// time).
     fn observe_script(&self) -> String {
-        format!("({OBSERVE_JS})({})", self.config.max_lines)
+        format!(
+            "(() => {{ const tree = ({OBSERVE_JS})({}); return [document.title, location.href, tree]; }})()",
+            self.config.max_lines
+        )
     }
 
     /// The page as text: the tab list, the tree, the URL.
     pub async fn observe(&self) -> anyhow::Result<String> {
+        Ok(self.observe_at().await?.0)
+    }
+
+    /// [`Self::observe`] and the current tab's URL, read in the same call as its tree.
+    async fn observe_at(&self) -> anyhow::Result<(String, String)> {
         let l = self.live()?;
         let t = self.config.action_timeout;
+        let page = &l.tabs[l.current];
+        let v = page.eval(&self.observe_script(), t).await?;
+        let part = |i: usize| v[i].as_str().unwrap_or_default().to_string();
+        let (title, url, tree) = (part(0), part(1), part(2));
         let mut header = Vec::new();
         for (i, tab) in l.tabs.iter().enumerate() {
-            let title = tab
-                .eval("document.title", t)
-                .await
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default();
             header.push(if i == l.current {
                 format!("Tab {i} (current): {title}")
             } else {
+                let title = tab
+                    .eval("document.title", t)
+                    .await
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
                 format!("Tab {i}: {title}")
             });
         }
-        let page = &l.tabs[l.current];
-        let tree = page.eval(&self.observe_script(), t).await?;
-        let url = page.url().await?;
-        Ok(format!(
-            "{}\n\n{}\nURL: {url}",
-            header.join(" | "),
-            tree.as_str().unwrap_or_default()
-        ))
+        Ok((format!("{}\n\n{tree}\nURL: {url}", header.join(" | ")), url))
     }
 
     /// Whether a URL may be opened: http(s) on one of the task's hosts, or about:blank.
@@ -719,28 +726,35 @@ impl Environment for WebEnv {
                     d.kind, d.message
                 ));
             }
-            // A page too busy to say where it is (an endless script) is not refused for it:
-            // the observation below reports it.
-            let url = page.url().await.ok();
-            if let Some(url) = url.filter(|u| !self.allowed(u)) {
-                let events = page.events();
-                let _ = page
-                    .eval("history.back(), true", self.config.action_timeout)
-                    .await;
-                let _ = page
-                    .settle(
-                        events,
-                        Duration::from_millis(200),
-                        self.config.action_timeout,
-                    )
-                    .await;
-                msg.push_str(&format!(
-                    " Refused: {url} is not one of this task's sites; went back."
-                ));
-            }
         }
-        let obs = match self.observe().await {
-            Ok(o) => o,
+        // The URL comes with the observation (one call). A page too busy to say where it is (an
+        // endless script) is not refused for it: the observation reports it.
+        let mut observed = self.observe_at().await;
+        let off_list = match &observed {
+            Ok((_, url)) if !self.allowed(url) => Some(url.clone()),
+            _ => None,
+        };
+        if let Some(url) = off_list {
+            let l = self.live()?;
+            let page = &l.tabs[l.current];
+            let events = page.events();
+            let _ = page
+                .eval("history.back(), true", self.config.action_timeout)
+                .await;
+            let _ = page
+                .settle(
+                    events,
+                    Duration::from_millis(200),
+                    self.config.action_timeout,
+                )
+                .await;
+            msg.push_str(&format!(
+                " Refused: {url} is not one of this task's sites; went back."
+            ));
+            observed = self.observe_at().await;
+        }
+        let obs = match observed {
+            Ok((o, _)) => o,
             Err(e) => {
                 let l = self.live()?;
                 if l.tabs[l.current].crashed() {
