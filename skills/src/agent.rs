@@ -312,7 +312,7 @@ impl CodeAgent {
         for (at, h) in &turn.hints {
             let names = crate::api::command_names(turn.actions.get(*at).map_or("", |a| &a.0));
             let handled = turn.actions.iter().skip(at + 1).any(|(cmd, obs)| {
-                obs.trim() != "Nothing happens."
+                obs.trim() != crate::api::NOTHING_HAPPENS
                     && !names.is_empty()
                     && names.iter().all(|n| cmd.contains(n.as_str()))
             });
@@ -708,16 +708,10 @@ pub fn rank_examples(examples: &[Example], task: &TaskSpec, n: usize) -> Vec<Exa
         .into_iter()
         .map(|h| h.0)
         .collect();
-    let same = |i: &usize| !task.family.is_empty() && examples[*i].family == task.family;
-    let mut picked: Vec<usize> = (0..examples.len())
-        .filter(|i| same(i) && !by_words.contains(i))
-        .collect();
-    picked.splice(0..0, by_words.iter().copied().filter(same));
-    picked.extend(by_words.iter().copied().filter(|i| !same(i)));
-    let rest: Vec<usize> = (0..examples.len())
-        .filter(|i| !picked.contains(i))
-        .collect();
-    picked.extend(rest);
+    let mut picked = by_words.clone();
+    picked.extend((0..examples.len()).filter(|i| !by_words.contains(i)));
+    // A stable sort: the order above holds within the own family and within the rest.
+    picked.sort_by_key(|&i| task.family.is_empty() || examples[i].family != task.family);
     picked.truncate(n);
     picked.into_iter().map(|i| examples[i].clone()).collect()
 }

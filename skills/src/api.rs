@@ -53,7 +53,7 @@ fn short(s: &str, n: usize) -> String {
 }
 
 /// What the household (ALFWorld) answers to a command it does not take.
-const NOTHING_HAPPENS: &str = "Nothing happens.";
+pub(crate) const NOTHING_HAPPENS: &str = "Nothing happens.";
 
 /// The household's names in a command: a word and its number (`mug 1`, `shelf 2`).
 pub fn command_names(command: &str) -> Vec<String> {

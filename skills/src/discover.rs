@@ -112,22 +112,6 @@ impl Default for DiscoverConfig {
     }
 }
 
-/// Whether the function defined in `code` shows an example call of itself in its docstring
-/// (the first triple-quoted string after its `def`).
-fn has_example_call(code: &str) -> bool {
-    let Some(def) = code.find("def ") else {
-        return false;
-    };
-    let rest = &code[def + 4..];
-    let name = rest.split('(').next().unwrap_or_default().trim();
-    let doc = ["\"\"\"", "'''"].iter().find_map(|q| {
-        let start = rest.find(q)? + 3;
-        let len = rest[start..].find(q)?;
-        Some(&rest[start..start + len])
-    });
-    doc.is_some_and(|d| !name.is_empty() && example_call(d, name).is_some())
-}
-
 /// The example call in a skill's docstring (`Example: name(...)`, `>>> name(...)`, or a line
 /// that starts with the call), without a trailing comment.
 pub fn example_call(doc: &str, name: &str) -> Option<String> {
@@ -660,17 +644,9 @@ impl Discovery {
                 Err(_) => raw.clone(),
             };
             let mut c = check(&self.sandbox, &body, None, &self.api(), &names).await?;
-            // The skill's tests show the model its example call; a docstring without one is
-            // sent back.
-            if c.ok && !has_example_call(&body) {
-                c.ok = false;
-                c.errors.push(
-                    "the docstring has no example call: add a line `Example: NAME(...)` with real arguments"
-                        .into(),
-                );
-            }
+            let mut made = None;
             if c.ok {
-                let mut skill = Skill::from_code(
+                let skill = Skill::from_code(
                     &self.sandbox,
                     &body,
                     self.env.kind(),
@@ -684,6 +660,19 @@ impl Discovery {
                     },
                 )
                 .await?;
+                // The skill's tests show the model its example call; a docstring without one
+                // is sent back.
+                if example_call(&skill.doc, &skill.name).is_none() {
+                    c.ok = false;
+                    c.errors.push(
+                        "the docstring has no example call: add a line `Example: NAME(...)` with real arguments"
+                            .into(),
+                    );
+                } else {
+                    made = Some(skill);
+                }
+            }
+            if let Some(mut skill) = made {
                 skill.site = String::new();
                 let added = self.library.add(skill.clone())?;
                 let stored = self.library.get(&skill.name)?.unwrap_or(skill);
@@ -1100,13 +1089,11 @@ mod example_call_tests {
     }
 
     #[test]
-    fn a_distilled_skill_needs_an_example_call_in_its_docstring() {
-        let with = "def put_two(obj: str, r: str) -> str:\n    \"\"\"Put two.\n\n    Example: put_two('mug', 'shelf')\n    \"\"\"\n    return put_two(obj, r)\n";
-        let without = "def put_two(obj: str, r: str) -> str:\n    \"\"\"Put two.\"\"\"\n    return put_two(obj, r)\n";
-        assert!(super::has_example_call(with));
-        assert!(
-            !super::has_example_call(without),
-            "a call in the body is not an example"
+    fn a_docstring_without_an_example_line_has_no_example_call() {
+        assert_eq!(
+            example_call("Put two.\n\nExample: put_two('mug', 'shelf')", "put_two").as_deref(),
+            Some("put_two('mug', 'shelf')")
         );
+        assert_eq!(example_call("Put two.", "put_two"), None);
     }
 }
