@@ -12,7 +12,8 @@ type HostFnBox = Arc<dyn Fn(Value) -> Result<Value, String> + Send + Sync>;
 ///
 /// The names are the grant list: a guest call to any other name is refused, and the guest sees
 /// an exception. Each function takes the call's arguments as JSON (an array of the positional
-/// arguments, or an object when only keyword arguments were given) and returns a JSON value, or
+/// arguments; an object when keyword arguments were given, holding a call's positional arguments
+/// too, if any, under `"0"`, `"1"`, …) and returns a JSON value, or
 /// an error message that the guest receives as a `HostError` exception.
 ///
 /// Functions run while the guest waits, on tokio's blocking pool (no async runtime entered on

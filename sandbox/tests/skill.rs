@@ -152,13 +152,19 @@ fn host_functions_see_keyword_and_structured_arguments() {
     let out = common::sandbox()
         .run(
             Language::Python,
-            "a = tool.call('calc', {'x': [1, 2]})\nb = tool.call(name='calc')\nc = llm.ask('hi')\nresult = [a, b, c]",
+            "a = tool.call('calc', {'x': [1, 2]})\nb = tool.call(name='calc')\nc = llm.ask('hi')\nd = tool.call('calc', 3, depth=2)\nresult = [a, b, c, d]",
             RunOptions::new().host(host),
         )
         .unwrap();
     assert!(out.is_success(), "{}", out.stderr);
     assert_eq!(
         out.result,
-        Some(json!([{"got": ["calc", {"x": [1, 2]}]}, {"got": {"name": "calc"}}, "echo: hi"]))
+        Some(json!([
+            {"got": ["calc", {"x": [1, 2]}]},
+            {"got": {"name": "calc"}},
+            "echo: hi",
+            // Both forms in one call: the positional ones under their index.
+            {"got": {"0": "calc", "1": 3, "depth": 2}}
+        ]))
     );
 }

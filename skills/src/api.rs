@@ -336,7 +336,9 @@ impl EnvBridge {
             })
             .grant("trace.exit", move |args| {
                 let result = arg_str(&args, 1, "result").unwrap_or_default();
-                let error = args.get(2).and_then(Value::as_bool).unwrap_or(false);
+                let error = arg(&args, 2, "error")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 let mut st = b5.state();
                 if let Some(i) = st.stack.pop() {
                     if let Some(c) = st.turn.calls.get_mut(i) {
@@ -449,8 +451,8 @@ fn element_json(e: &Element) -> Value {
 
 impl EnvBridge {
     /// The web API (`page.*`, see the module docs) plus `trace.*`, over a web environment
-    /// whose actions are WebArena's. Arguments are positional or keyword (not both in one
-    /// call, a rule of the sandbox's host calls).
+    /// whose actions are WebArena's. Arguments are positional, keyword, or both (Playwright's
+    /// `page.get_by_role('link', name='Cart')`).
     pub fn web_grants(&self, rt: tokio::runtime::Handle) -> HostFunctions {
         let act = |b: EnvBridge,
                    rt: tokio::runtime::Handle,
@@ -482,27 +484,18 @@ impl EnvBridge {
             .grant(
                 "page.click",
                 act(self.clone(), rt.clone(), |a, obs| {
-                    let t = a
-                        .get(0)
-                        .or_else(|| a.get("target"))
-                        .ok_or("page.click(target): an element id or name")?;
+                    let t =
+                        arg(a, 0, "target").ok_or("page.click(target): an element id or name")?;
                     Ok(format!("click [{}]", resolve(obs, t)?))
                 }),
             )
             .grant(
                 "page.fill",
                 act(self.clone(), rt.clone(), |a, obs| {
-                    let t = a
-                        .get(0)
-                        .or_else(|| a.get("target"))
-                        .ok_or("page.fill(target, text, enter=False)")?;
+                    let t = arg(a, 0, "target").ok_or("page.fill(target, text, enter=False)")?;
                     let text = arg_str(a, 1, "text")
                         .ok_or("page.fill(target, text, enter=False): give the text")?;
-                    let enter = a
-                        .get(2)
-                        .or_else(|| a.get("enter"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
+                    let enter = arg(a, 2, "enter").and_then(Value::as_bool).unwrap_or(false);
                     Ok(format!(
                         "type [{}] [{}] [{}]",
                         resolve_fillable(obs, t)?,
@@ -596,12 +589,17 @@ impl EnvBridge {
     }
 }
 
-/// Argument `i` (positional) or `key` (keyword) as a string.
-fn arg_str(args: &Value, i: usize, key: &str) -> Option<String> {
+/// Argument `i` (positional, also under `"i"` in a call that gave keywords too) or `key`
+/// (keyword).
+fn arg<'a>(args: &'a Value, i: usize, key: &str) -> Option<&'a Value> {
     args.get(i)
+        .or_else(|| args.get(i.to_string()))
         .or_else(|| args.get(key))
-        .and_then(Value::as_str)
-        .map(String::from)
+}
+
+/// [`arg`] as a string.
+fn arg_str(args: &Value, i: usize, key: &str) -> Option<String> {
+    arg(args, i, key).and_then(Value::as_str).map(String::from)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ pub const INSTRUCTIONS: &str = "You complete tasks on websites by writing Python
 - page.click(target), page.fill(target, text) or page.fill(target, text, True) to press Enter after, page.press(key), page.goto(url): target is an element id or the element's name; each returns the new page.
 - page.get_by_role(role, name) lists the matching elements as {'id', 'role', 'name'}; page.get_by_text(text) the lines that contain the text.
 - page.answer(text) ends the task with your answer (page.answer('') when the task asks for no answer). Only the task's own site can be opened.
-Pass arguments by position or by keyword, not both in one call. Every reply is one line `Thought: ...` and then one ```python block. The block runs in the session (variables stay defined between blocks). The pages it saw, what it printed and any error come back to you.";
+Every reply is one line `Thought: ...` and then one ```python block. The block runs in the session (variables stay defined between blocks). The pages it saw, what it printed and any error come back to you.";
 
 /// Worked examples without skills: the raw API on made-up sites (not the bundled tasks).
 pub fn raw_examples() -> Vec<Example> {

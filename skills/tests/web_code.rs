@@ -47,10 +47,11 @@ async fn page_api_solves_a_bundled_task_and_stays_on_its_site() {
     };
 
     // Task 0: the price of the Acme Blue Yoga Mat ($31.99). "Search" names the button too;
-    // page.fill types into the text box.
+    // page.fill types into the text box. Arguments by position, by keyword, and both in one
+    // call, as Playwright's API is written.
     let solve = Arc::new(Scripted::new([block(
-        "page.fill('Search', 'yoga mat', True)\n\
-         hits = page.get_by_role('link', 'Acme Blue Yoga Mat')\n\
+        "page.fill('Search', 'yoga mat', enter=True)\n\
+         hits = page.get_by_role('link', name='Acme Blue Yoga Mat')\n\
          print(hits)\n\
          page.click(hits[0]['id'])\n\
          import re\n\
