@@ -112,11 +112,13 @@ pub fn parse_reply(raw: &str) -> Result<ParsedReply, String> {
     Ok(ParsedReply { thought, code })
 }
 
-/// Python run once per guest: the skills in scope, each wrapped to report its calls, and a
-/// `skills` module holding them.
+/// Python run once per guest: `re`, `math` and `json` imported (models use `re` without
+/// importing it, and lost web tasks to the `NameError`), the skills in scope, each wrapped to
+/// report its calls, and a `skills` module holding them.
 pub fn setup_code(skills: &[Skill]) -> String {
     let mut s = String::from(
         r#"import sys as _hone_sys
+import re, math, json
 def _hone_traced(f):
     name = f.__name__
     def traced(*args, **kwargs):

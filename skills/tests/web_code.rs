@@ -48,13 +48,12 @@ async fn page_api_solves_a_bundled_task_and_stays_on_its_site() {
 
     // Task 0: the price of the Acme Blue Yoga Mat ($31.99). "Search" names the button too;
     // page.fill types into the text box. Arguments by position, by keyword, and both in one
-    // call, as Playwright's API is written.
+    // call, as Playwright's API is written; `re` without an import (the session has it).
     let solve = Arc::new(Scripted::new([block(
         "page.fill('Search', 'yoga mat', enter=True)\n\
          hits = page.get_by_role('link', name='Acme Blue Yoga Mat')\n\
          print(hits)\n\
          page.click(hits[0]['id'])\n\
-         import re\n\
          page.answer(re.search(r'Price: (\\$[0-9.]+)', page.observation()).group(1))",
     )]));
     let ep = agent(solve, 2)
