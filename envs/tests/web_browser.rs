@@ -135,6 +135,18 @@ async fn every_action_on_the_bundled_shop() {
         "{}",
         s.observation
     );
+    // The unchanged page follows (WebArena's no-op), and the example ids are the page's.
+    assert!(
+        s.observation.contains("The page is unchanged:") && s.observation.contains("URL: "),
+        "{}",
+        s.observation
+    );
+    let search = id(&s.observation, "textbox", "Search products");
+    assert!(
+        s.observation.contains(&format!("`type [{search}] [")),
+        "{}",
+        s.observation
+    );
     let s = env
         .step(&format!("goto [{}/cart]", map["shopping"]))
         .await

@@ -39,6 +39,22 @@ pub const HINT: &str = "Write one action, e.g. `click [12]`, `type [7] [blue sho
 `press [Enter]`, `scroll [down]`, `goto [http://…]`, `go_back`, `new_tab`, `tab_focus [1]`, \
 `close_tab`, or `stop [answer]`.";
 
+/// [`HINT`] with ids from `page` (an observation): its first link and its first text box.
+pub fn hint_for(page: &str) -> String {
+    let id_of = |roles: &[&str]| {
+        page.lines().find_map(|line| {
+            let t = line.trim_start().strip_prefix('[')?;
+            let (id, rest) = t.split_once("] ")?;
+            let role = rest.split(' ').next()?;
+            (roles.contains(&role) && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+        })
+    };
+    let link = id_of(&["link", "button"]).unwrap_or("12");
+    let text = id_of(&["textbox", "searchbox", "combobox"]).unwrap_or("7");
+    HINT.replacen("click [12]", &format!("click [{link}]"), 1)
+        .replacen("type [7]", &format!("type [{text}]"), 1)
+}
+
 /// Parses one action line.
 pub fn parse(line: &str) -> Result<WebAction, String> {
     static CLICK: OnceLock<Regex> = OnceLock::new();
@@ -190,6 +206,13 @@ mod tests {
             parse("  click[12] extra"),
             Ok(WebAction::Click("12".into()))
         );
+        let page = "[1] RootWebArea 'Shop'\n\t[4] form ''\n\t\t[6] textbox 'Search products'\n\t[9] link 'Home'";
+        let hint = hint_for(page);
+        assert!(
+            hint.contains("`click [9]`") && hint.contains("`type [6] ["),
+            "{hint}"
+        );
+        assert!(hint_for("").contains("`click [12]`"));
         assert_eq!(
             parse("type [5] [blue shoes]"),
             Ok(WebAction::Type {

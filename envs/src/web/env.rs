@@ -686,7 +686,21 @@ impl Environment for WebEnv {
                         .finish(&format!("Early stop: Reach max steps {max}"))
                         .await);
                 }
-                return Ok(Step::obs(msg));
+                // WebArena turns an unparsable line into a no-op and shows the unchanged page
+                // (agent/agent.py: `create_none_action`; browser_env/envs.py `step`). The page
+                // comes after the error here, and the error's examples use its own ids: a
+                // small model copied the fixed example `type [7] [blue shoes] [1]` until the
+                // repeat guard stopped it, in 17 of 46 episodes.
+                return Ok(Step::obs(match self.observe_at().await {
+                    Ok((page, _)) => {
+                        self.remember_ids(&page);
+                        format!(
+                            "{}\nThe page is unchanged:\n{page}",
+                            msg.replace(actions::HINT, &actions::hint_for(&page))
+                        )
+                    }
+                    Err(_) => msg,
+                }));
             }
         };
         if let WebAction::Stop(answer) = &action {
