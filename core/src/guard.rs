@@ -66,6 +66,11 @@ impl LoopGuard {
         }
     }
 
+    /// How many times in a row the last line was given (0 before the first step).
+    pub fn streak(&self) -> usize {
+        self.streak
+    }
+
     /// Records a step; says whether it closes a repeat or a cycle.
     pub fn observe(&mut self, line: &str, observation: &str) -> Option<Caught> {
         match self.history.last() {
@@ -210,6 +215,9 @@ mod tests {
         let mut g = LoopGuard::new(3, 0);
         let got = run(&mut g, &[("look", "x"), ("look", "x"), ("look", "x")]);
         assert_eq!(got, [None, None, Some(Caught::Repeat(3))]);
+        assert_eq!(g.streak(), 3);
+        g.observe("open door 1", "x");
+        assert_eq!(g.streak(), 1);
         let mut off = LoopGuard::new(usize::MAX, 0);
         let got = run(
             &mut off,

@@ -113,8 +113,8 @@ pub fn parse_reply(raw: &str) -> Result<ParsedReply, String> {
 }
 
 /// Added to the observation of a block that is the same as the one before it.
-pub const REPEATED_BLOCK: &str = "\nNote: this block is the same as your previous one and got the same result. \
-Running it again will not change that: read the error and the page above, and write a different block.";
+const REPEATED_BLOCK: &str = "\nNote: this block is the same as your previous one and got the same result. \
+Running it again will not change that: read its output and error above, and write a different block.";
 
 /// Python run once per guest: `re`, `math` and `json` imported (models use `re` without
 /// importing it, and lost web tasks to the `NameError`), the skills in scope, each wrapped to
@@ -465,7 +465,6 @@ impl CodeAgent {
         ];
         let mut guard = LoopGuard::new(self.config.repeat_limit.max(1), 0);
         let mut skill_calls = 0usize;
-        let mut last_code = String::new();
         for _ in 0..self.config.max_turns {
             let mut req = ChatRequest::new(messages.clone());
             req.sampling.max_tokens = self.config.max_tokens;
@@ -541,17 +540,15 @@ impl CodeAgent {
                 .iter()
                 .filter(|c| c.depth == 0 && !c.name.contains('.'))
                 .count();
-            let observation =
+            let mut observation =
                 Self::observation(&out, &turn, self.config.snippet_timeout, restarted, &bridge);
             let (done, won) = (bridge.done(), bridge.won());
             let caught = guard.observe(&parsed.code, &observation);
             // A block sent again unchanged gets the same result: say so before the repeat
             // guard ends the episode (the 1.5B web agent resent failing blocks until it did).
-            let mut observation = observation;
-            if parsed.code == last_code && !done && caught.is_none() {
+            if guard.streak() >= 2 && !done && caught.is_none() {
                 observation.push_str(REPEATED_BLOCK);
             }
-            last_code.clone_from(&parsed.code);
             messages.push(Message::assistant(raw.clone()));
             messages.push(Message::user(format!("Observation:\n{observation}")));
             let reward = bridge.reward() - ep.reward;

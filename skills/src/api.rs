@@ -20,6 +20,8 @@ use hone_sandbox::HostFunctions;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use hone_envs::web::actions::{elements, Element, FILLABLE};
+
 /// The host functions granted to code of an environment kind.
 pub fn names(env: &str) -> Vec<String> {
     let v: &[&str] = match env {
@@ -350,58 +352,6 @@ impl EnvBridge {
             })
     }
 }
-
-/// One element of a web observation: `[id] role 'name'`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Element {
-    pub id: String,
-    pub role: String,
-    pub name: String,
-}
-
-/// The elements with ids in a WebArena-style observation (names unquoted as Python's `repr`
-/// quoted them).
-pub fn elements(obs: &str) -> Vec<Element> {
-    obs.lines()
-        .filter_map(|line| {
-            let t = line.trim_start().strip_prefix('[')?;
-            let (id, rest) = t.split_once("] ")?;
-            if !id.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
-                return None;
-            }
-            let (role, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-            Some(Element {
-                id: id.to_string(),
-                role: role.to_string(),
-                name: unrepr(rest),
-            })
-        })
-        .collect()
-}
-
-/// The leading Python-repr string of `s` (`'a\'b'` or `"a'b"`), unescaped; empty if none.
-fn unrepr(s: &str) -> String {
-    let mut chars = s.chars();
-    let Some(q) = chars.next().filter(|c| *c == '\'' || *c == '"') else {
-        return String::new();
-    };
-    let mut out = String::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
-            }
-            c if c == q => break,
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Roles `page.fill` can type into.
-const FILLABLE: &[&str] = &["textbox", "searchbox", "combobox", "spinbutton", "textarea"];
 
 /// The element `target` names for `page.fill`: as [`resolve`], but among elements of a
 /// fillable role first (on a shop page "Search" names both the `Search` button and the

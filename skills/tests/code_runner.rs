@@ -77,36 +77,3 @@ async fn a_failed_trial_reflects_and_the_next_trial_sees_the_lesson() {
     assert_eq!(again.episodes, out.episodes);
     assert!(idle.requests().is_empty());
 }
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_block_sent_again_unchanged_is_told_so_before_the_repeat_guard_stops_it() {
-    let same = block("print(env.step('open door 1'))");
-    let model = Arc::new(Scripted::new([same.clone(), same.clone(), same]));
-    let sb = SandboxConfig::new().build().unwrap();
-    let agent = CodeAgent::new(model.clone(), sb, "A room with a door.").config(CodeAgentConfig {
-        max_turns: 5,
-        ..Default::default()
-    });
-    let ep = agent
-        .run_env(
-            Box::new(KeyDoorWorld::new()),
-            &KeyDoorWorld::task(),
-            &[],
-            &[],
-        )
-        .await
-        .unwrap();
-    assert_eq!(ep.steps.len(), 3, "{}", ep.transcript());
-    assert_eq!(ep.stop, hone_core::trajectory::StopReason::Repeated);
-    let note = "the same as your previous one";
-    assert!(!ep.steps[0].observation.contains(note));
-    assert!(
-        ep.steps[1].observation.contains(note),
-        "{}",
-        ep.steps[1].observation
-    );
-    // The model saw the note before its third block.
-    let reqs = model.requests();
-    let last = reqs[2].messages.last().unwrap();
-    assert!(last.content.contains(note), "{}", last.content);
-}

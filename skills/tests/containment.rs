@@ -1,7 +1,8 @@
 //! Containment of code actions and skills, on the real sandbox: a call that was not granted, a
 //! loop that never ends (in the agent's code and inside a skill), unbounded allocation and a
 //! write to the host's files are each stopped with a clear message; the session and the
-//! episode go on, and the task is still solved afterwards. The model is scripted (it plays
+//! episode go on, and the task is still solved afterwards. Malformed replies and a block sent
+//! again unchanged are told what is wrong. The model is scripted (it plays
 //! the misbehaving agent).
 
 use hone_core::env::KeyDoorWorld;
@@ -14,6 +15,27 @@ use std::time::Duration;
 
 fn block(code: &str) -> String {
     format!("Thought: next.\n```python\n{code}\n```")
+}
+
+/// The code agent on the key-and-door room, without skills or examples.
+async fn key_door_episode(
+    model: Arc<Scripted>,
+    max_turns: usize,
+) -> hone_core::trajectory::Episode {
+    let sb = SandboxConfig::new().build().unwrap();
+    CodeAgent::new(model, sb, "A room with a door.")
+        .config(CodeAgentConfig {
+            max_turns,
+            ..Default::default()
+        })
+        .run_env(
+            Box::new(KeyDoorWorld::new()),
+            &KeyDoorWorld::task(),
+            &[],
+            &[],
+        )
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -98,26 +120,13 @@ async fn misbehaving_code_is_stopped_and_the_episode_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_replies_are_told_what_to_write() {
-    let sb = SandboxConfig::new().build().unwrap();
     let model = Arc::new(Scripted::new([
         "I think I should open the door.",
         "Thought: ok\n```python\n```",
         "Thought: syntax\n```python\nprint(env.step('look'\n```",
         "```python\nprint(env.step('look'))\n```",
     ]));
-    let agent = CodeAgent::new(model, sb, "A room.").config(CodeAgentConfig {
-        max_turns: 4,
-        ..Default::default()
-    });
-    let ep = agent
-        .run_env(
-            Box::new(KeyDoorWorld::new()),
-            &KeyDoorWorld::task(),
-            &[],
-            &[],
-        )
-        .await
-        .unwrap();
+    let ep = key_door_episode(model, 4).await;
     assert!(matches!(ep.steps[0].action, Action::Invalid { .. }));
     assert!(ep.steps[0].observation.contains("```python"));
     assert!(ep.steps[1].observation.contains("empty"));
@@ -130,4 +139,24 @@ async fn malformed_replies_are_told_what_to_write() {
         .observation
         .contains("You are in the middle of the room"));
     assert_eq!(ep.stop, StopReason::MaxSteps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_sent_again_unchanged_is_told_so_before_the_repeat_guard_stops_it() {
+    let same = block("print(env.step('open door 1'))");
+    let model = Arc::new(Scripted::new([same.clone(), same.clone(), same]));
+    let ep = key_door_episode(model.clone(), 5).await;
+    assert_eq!(ep.steps.len(), 3, "{}", ep.transcript());
+    assert_eq!(ep.stop, StopReason::Repeated);
+    let note = "the same as your previous one";
+    assert!(!ep.steps[0].observation.contains(note));
+    assert!(
+        ep.steps[1].observation.contains(note),
+        "{}",
+        ep.steps[1].observation
+    );
+    // The model saw the note before its third block.
+    let reqs = model.requests();
+    let last = reqs[2].messages.last().unwrap();
+    assert!(last.content.contains(note), "{}", last.content);
 }

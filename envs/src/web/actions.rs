@@ -39,21 +39,72 @@ pub const HINT: &str = "Write one action, e.g. `click [12]`, `type [7] [blue sho
 `press [Enter]`, `scroll [down]`, `goto [http://…]`, `go_back`, `new_tab`, `tab_focus [1]`, \
 `close_tab`, or `stop [answer]`.";
 
-/// [`HINT`] with ids from `page` (an observation): its first link and its first text box.
+/// [`HINT`] with ids from `page` (an observation): its first link or button and its first
+/// text box.
 pub fn hint_for(page: &str) -> String {
+    let els = elements(page);
     let id_of = |roles: &[&str]| {
-        page.lines().find_map(|line| {
-            let t = line.trim_start().strip_prefix('[')?;
-            let (id, rest) = t.split_once("] ")?;
-            let role = rest.split(' ').next()?;
-            (roles.contains(&role) && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
-        })
+        els.iter()
+            .find(|e| roles.contains(&e.role.as_str()))
+            .map(|e| e.id.as_str())
     };
     let link = id_of(&["link", "button"]).unwrap_or("12");
-    let text = id_of(&["textbox", "searchbox", "combobox"]).unwrap_or("7");
+    let text = id_of(FILLABLE).unwrap_or("7");
     HINT.replacen("click [12]", &format!("click [{link}]"), 1)
         .replacen("type [7]", &format!("type [{text}]"), 1)
 }
+
+/// One element of a web observation: `[id] role 'name'`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Element {
+    pub id: String,
+    pub role: String,
+    pub name: String,
+}
+
+/// The elements with ids in a WebArena-style observation (names unquoted as Python's `repr`
+/// quoted them).
+pub fn elements(obs: &str) -> Vec<Element> {
+    obs.lines()
+        .filter_map(|line| {
+            let t = line.trim_start().strip_prefix('[')?;
+            let (id, rest) = t.split_once("] ")?;
+            if !id.bytes().all(|b| b.is_ascii_digit()) || id.is_empty() {
+                return None;
+            }
+            let (role, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some(Element {
+                id: id.to_string(),
+                role: role.to_string(),
+                name: unrepr(rest),
+            })
+        })
+        .collect()
+}
+
+/// The leading Python-repr string of `s` (`'a\'b'` or `"a'b"`), unescaped; empty if none.
+fn unrepr(s: &str) -> String {
+    let mut chars = s.chars();
+    let Some(q) = chars.next().filter(|c| *c == '\'' || *c == '"') else {
+        return String::new();
+    };
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            c if c == q => break,
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Roles that take typed text (`type [id] [text]`, the skills' `page.fill`).
+pub const FILLABLE: &[&str] = &["textbox", "searchbox", "combobox", "spinbutton", "textarea"];
 
 /// Parses one action line.
 pub fn parse(line: &str) -> Result<WebAction, String> {

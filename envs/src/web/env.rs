@@ -225,9 +225,8 @@ impl WebEnv {
         self.live.as_ref().map(|l| &l.tabs[l.current])
     }
 
-    /// The in-page script that gives the tree (and marks element ids).
-    /// Gives the current tab's title, URL and tree in one call (each round trip costs a step
-    /// time).
+    /// The in-page script that gives the current tab's title, URL and tree (marking element
+    /// ids) in one call: each round trip adds to a step's time.
     fn observe_script(&self) -> String {
         format!(
             "(() => {{ const tree = ({OBSERVE_JS})({}); return [document.title, location.href, tree]; }})()",
@@ -540,16 +539,7 @@ impl WebEnv {
 impl WebEnv {
     fn remember_ids(&mut self, obs: &str) {
         if let Some(l) = self.live.as_mut() {
-            l.ids = obs
-                .lines()
-                .filter_map(|line| {
-                    let t = line.trim_start().strip_prefix('[')?;
-                    let id = t.split(']').next()?;
-                    id.bytes()
-                        .all(|b| b.is_ascii_digit())
-                        .then(|| id.to_string())
-                })
-                .collect();
+            l.ids = actions::elements(obs).into_iter().map(|e| e.id).collect();
         }
     }
 }
