@@ -329,27 +329,32 @@ fn running(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-/// A hone killed by a signal drops nothing, and Chromium does not die with its parent: the
-/// browser's watchdog ends it (a killed eval must not leave a browser running).
-#[test]
-fn a_killed_hone_leaves_no_browser_behind() {
+/// Starts `hone env web play --task 0` (with `HONE_CHROMIUM` when given) and reads its first
+/// line, so that the browser is up.
+fn play(chromium: Option<&std::path::Path>) -> std::process::Child {
     use std::io::{BufRead, BufReader};
-    let mut c = hone()
-        .args(["env", "web", "play", "--task", "0"])
+    let mut cmd = hone();
+    cmd.args(["env", "web", "play", "--task", "0"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(std::process::Stdio::null());
+    if let Some(p) = chromium {
+        cmd.env("HONE_CHROMIUM", p);
+    }
+    let mut c = cmd.spawn().unwrap();
     let mut first = String::new();
     BufReader::new(c.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
     assert!(first.contains("OBJECTIVE"), "{first}");
-    let browsers = chromium_children(c.id());
-    assert!(!browsers.is_empty(), "hone launched Chromium");
-    c.kill().unwrap();
-    c.wait().unwrap();
+    c
+}
+
+/// Kills hone and waits up to 15 s for every one of `browsers` to end; returns (and kills)
+/// those still running.
+fn kill_and_collect(mut hone: std::process::Child, browsers: Vec<u32>) -> Vec<u32> {
+    hone.kill().unwrap();
+    hone.wait().unwrap();
     let t = std::time::Instant::now();
     while browsers.iter().any(|&p| running(p)) && t.elapsed().as_secs() < 15 {
         std::thread::sleep(std::time::Duration::from_millis(200));
@@ -358,5 +363,46 @@ fn a_killed_hone_leaves_no_browser_behind() {
     for p in &left {
         let _ = Command::new("kill").args(["-9", &p.to_string()]).status();
     }
+    left
+}
+
+/// A hone killed by a signal drops nothing, and Chromium does not die with its parent: the
+/// browser's watchdog ends it (a killed eval must not leave a browser running).
+#[test]
+fn a_killed_hone_leaves_no_browser_behind() {
+    let c = play(None);
+    let browsers = chromium_children(c.id());
+    assert!(!browsers.is_empty(), "hone launched Chromium");
+    let left = kill_and_collect(c, browsers);
     assert!(left.is_empty(), "Chromium outlived a killed hone: {left:?}");
+}
+
+/// A `HONE_CHROMIUM` that is a wrapper script running the browser as its child (not `exec`:
+/// Debian's own `/usr/bin/chromium-headless-shell` is such a script) must not leave that child
+/// running when hone is killed: the launcher puts the browser in a process group of its own and
+/// the watchdog ends the group.
+#[test]
+fn a_wrapper_scripts_browser_ends_with_hone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("hone-wrapper-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrapper = dir.join("chromium-wrapper");
+    let browser = hone_envs::web::browser::HEADLESS_SHELL;
+    std::fs::write(&wrapper, format!("#!/bin/sh\n'{browser}' \"$@\"\n")).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let c = play(Some(&wrapper));
+    let wrappers = chromium_children(c.id());
+    assert_eq!(wrappers.len(), 1, "hone ran the wrapper: {wrappers:?}");
+    let browsers = chromium_children(wrappers[0]);
+    assert!(
+        !browsers.is_empty(),
+        "the wrapper ran Chromium as its child"
+    );
+    // Killed: only the watchdog is left to end the browser.
+    let left = kill_and_collect(c, browsers);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        left.is_empty(),
+        "the wrapper's Chromium outlived hone: {left:?}"
+    );
 }
