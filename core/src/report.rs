@@ -115,7 +115,8 @@ pub struct ArmReport {
     pub correction: Option<Transition>,
     pub tokens: Tokens,
     pub episode_seconds: f64,
-    /// Sums of the episodes' counters (model calls, samples, programs run, …).
+    /// Sums of the episodes' counters (model calls, samples, programs run, …), and of their
+    /// text-mode lines by kind (`thoughts`, `actions`).
     pub metrics: BTreeMap<String, f64>,
     /// Episodes by stop reason.
     pub stops: BTreeMap<String, usize>,
@@ -225,6 +226,17 @@ fn arm_report(name: &str, tasks: &[Vec<&Episode>], trials: u32) -> ArmReport {
         r.episode_seconds += e.wall_ms / 1000.0;
         for (k, v) in &e.metrics {
             *r.metrics.entry(k.clone()).or_default() += v;
+        }
+        // Text-mode lines by kind, from the steps themselves (so runs recorded before these
+        // counters existed show them too): how a model divides its turns between thinking and
+        // acting is what the think/act control changes.
+        for st in &e.steps {
+            let kind = match st.action {
+                Action::Think(_) => "thoughts",
+                Action::Act(_) => "actions",
+                _ => continue,
+            };
+            *r.metrics.entry(kind.to_string()).or_default() += 1.0;
         }
         *r.stops.entry(e.stop.name().to_string()).or_default() += 1;
     }
@@ -475,6 +487,14 @@ impl RunReport {
             arm.tokens.generated,
             arm.episode_seconds
         );
+        if !arm.metrics.is_empty() {
+            let per: Vec<String> = arm
+                .metrics
+                .iter()
+                .map(|(k, v)| format!("{k} {:.2}", arm.per_task(*v)))
+                .collect();
+            let _ = writeln!(s, "per task: {}", per.join(", "));
+        }
     }
 
     fn text_many(&self, s: &mut String) {
@@ -1002,13 +1022,46 @@ pub fn bar_chart(bars: &[(String, f64)], percent: bool) -> String {
 mod tests {
     use super::*;
     use crate::env::TaskSpec;
-    use crate::trajectory::StopReason;
+    use crate::trajectory::{StepRecord, StopReason};
 
     fn ep(task: &str, family: &str, trial: u32, won: bool) -> Episode {
         let mut e = Episode::new(TaskSpec::new(task).family(family), "m");
         e.trial = trial;
         e.won = won;
         e
+    }
+
+    #[test]
+    fn text_mode_lines_are_counted_by_kind_per_task() {
+        let step = |action: Action| StepRecord {
+            index: 0,
+            raw: String::new(),
+            action,
+            observation: String::new(),
+            reward: 0.0,
+            done: false,
+            won: false,
+            usage: Default::default(),
+            latency_ms: 0.0,
+        };
+        let mut a = ep("a", "x", 0, false);
+        a.steps = vec![
+            step(Action::Think("plan".into())),
+            step(Action::Think("again".into())),
+            step(Action::Act("go to desk 1".into())),
+        ];
+        a.metrics.insert("guard_cycle".into(), 1.0);
+        let mut b = ep("b", "x", 0, true);
+        b.steps = vec![step(Action::Act("look".into()))];
+        let r = RunReport::from_episodes("t", &[a, b], 1);
+        let arm = &r.arms[0];
+        assert_eq!(arm.metrics["thoughts"], 2.0);
+        assert_eq!(arm.metrics["actions"], 2.0);
+        let text = r.text();
+        assert!(
+            text.contains("per task: actions 1.00, guard_cycle 0.50, thoughts 1.00"),
+            "{text}"
+        );
     }
 
     #[test]
