@@ -113,8 +113,9 @@ pub fn parse_reply(raw: &str) -> Result<ParsedReply, String> {
 }
 
 /// Added to the observation of a block that is the same as the one before it.
-const REPEATED_BLOCK: &str = "\nNote: this block is the same as your previous one and got the same result. \
-Running it again will not change that: read its output and error above, and write a different block.";
+const REPEATED_BLOCK: &str =
+    "\nNote: this block is the same as your previous one. Sending it again \
+unchanged will not help: read its output and error above, and write a different block.";
 
 /// Python run once per guest: `re`, `math` and `json` imported (models use `re` without
 /// importing it, and lost web tasks to the `NameError`), the skills in scope, each wrapped to
