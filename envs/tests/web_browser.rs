@@ -158,6 +158,62 @@ async fn every_action_on_the_bundled_shop() {
     assert_eq!(s.reward, 1.0);
 }
 
+/// A hover reaches the page before the observation that follows it: the element's `mouseover`
+/// handler has run and CSS `:hover` applies (a menu opens), and hovering elsewhere closes it.
+/// (hone turns on the overlay agent so that mouse moves are not held for the next frame; this
+/// is what must stay true with it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hover_runs_handlers_and_opens_hover_menus() {
+    let page = r#"<html><head><title>Menu</title><style>.sub{display:none} .menu:hover .sub{display:block}</style></head><body>
+<div class="menu"><a href="/a">Products</a><ul class="sub"><li><a href="/b">Hidden item</a></li></ul></div>
+<p><a href="/c">Elsewhere</a></p><p id="out">nothing hovered</p>
+<script>for (const a of document.querySelectorAll('a')) a.addEventListener('mouseover', () => { document.getElementById('out').textContent = 'hovered ' + a.textContent; });</script>
+</body></html>"#;
+    let site = serve(
+        axum::Router::new().route("/", get(move || async move { Html(page) })),
+        0,
+    )
+    .await
+    .unwrap();
+    let mut map = SiteMap::new();
+    map.insert("homepage".into(), site.url.clone());
+    let browser = Browser::launch().await.unwrap();
+    let mut env = WebEnv::new(browser.clone(), WebEnvConfig::default());
+    let spec = task(
+        r#"{"task_id": "m", "start_url": "__HOMEPAGE__", "intent": "open the menu",
+            "eval": {"eval_types": ["string_match"], "reference_answers": {"exact_match": "ok"}}}"#,
+        &map,
+    );
+    let first = env.reset(&spec).await.unwrap();
+    assert!(first.contains("nothing hovered"), "{first}");
+    assert!(
+        !first.contains("Hidden item"),
+        "the menu starts closed: {first}"
+    );
+    for round in 0..3 {
+        let s = env
+            .step(&format!("hover [{}]", id(&first, "link", "Products")))
+            .await
+            .unwrap();
+        let o = &s.observation;
+        assert!(o.contains("hovered Products"), "round {round}: {o}");
+        assert!(
+            o.contains("Hidden item"),
+            "round {round}, the menu opens: {o}"
+        );
+        let s = env
+            .step(&format!("hover [{}]", id(&first, "link", "Elsewhere")))
+            .await
+            .unwrap();
+        let o = &s.observation;
+        assert!(o.contains("hovered Elsewhere"), "round {round}: {o}");
+        assert!(
+            !o.contains("Hidden item"),
+            "round {round}, the menu closes: {o}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_pages_parallel_contexts_and_a_killed_browser() {
     let sites = Bundled::start(0, 0).await.unwrap();
