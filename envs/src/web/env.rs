@@ -275,12 +275,15 @@ impl WebEnv {
         }
     }
 
-    /// The centre of element `id` (scrolled into view), or why it cannot be acted on.
+    /// The centre of element `id` (scrolled to the middle of the viewport when it is not wholly
+    /// inside it, as Playwright scrolls before input), or why it cannot be acted on.
     async fn element(&self, id: &str) -> Result<(f64, f64, String), String> {
         let l = self.live().map_err(|e| e.to_string())?;
         let js = format!(
             "(() => {{ const el = document.querySelector('[data-hone-id=\"{id}\"]'); if (!el) return null; \
-             el.scrollIntoView({{block: 'center', inline: 'center'}}); const r = el.getBoundingClientRect(); \
+             let r = el.getBoundingClientRect(); \
+             if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {{ \
+             el.scrollIntoView({{block: 'center', inline: 'center'}}); r = el.getBoundingClientRect(); }} \
              return {{x: r.x + r.width / 2, y: r.y + r.height / 2, w: r.width, h: r.height, tag: el.tagName}}; }})()"
         );
         let v = l.tabs[l.current]
