@@ -60,7 +60,8 @@ pub struct EvalArgs {
     /// Catch cycles: a stretch of up to N steps said twice with nothing changing (0: off).
     #[arg(long, default_value_t = 0)]
     pub cycle_guard: usize,
-    /// At a repeat or cycle: stop the episode, or tell the model and go on.
+    /// At a repeat or cycle: stop the episode, or tell the model and go on (a model that says
+    /// the same line as many times again as --repeat-limit is stopped all the same).
     #[arg(long, value_enum, default_value_t = OnLoop::Stop)]
     pub on_loop: OnLoop,
     /// At most K thoughts in a row, then the next line must be an action (constrained: the

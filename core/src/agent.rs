@@ -35,7 +35,10 @@ pub enum ActionMode {
 pub enum RepeatPolicy {
     /// End the episode with [`StopReason::Repeated`].
     Stop,
-    /// Tell the model, once per streak, that it is repeating itself.
+    /// Tell the model that it is repeating itself or going in circles. A model that then says
+    /// the same line as many times again as the repeat limit is not listening: the episode ends
+    /// with [`StopReason::Repeated`] (counted as `guard_ignored`) instead of running to the
+    /// step limit.
     Redirect,
 }
 
@@ -306,6 +309,12 @@ impl<'a> Run<'a> {
         };
         self.count(caught.metric());
         match self.agent.repeat_policy {
+            RepeatPolicy::Redirect
+                if matches!(caught, Caught::Repeat(_)) && self.guard.redirect_ignored() =>
+            {
+                self.count("guard_ignored");
+                (observation, Some(StopReason::Repeated))
+            }
             RepeatPolicy::Redirect => (format!("{observation}\n{}", caught.message()), None),
             RepeatPolicy::Stop => {
                 let why = match caught {
@@ -930,6 +939,31 @@ mod tests {
         assert!(ep.steps[1]
             .observation
             .ends_with("Try something different."));
+    }
+
+    #[tokio::test]
+    async fn a_redirect_the_model_ignores_ends_the_episode() {
+        // Scripted model: the same thought forever, as Qwen2.5-Coder-0.5B wrote 46 times in a
+        // row under the redirect policy before this stop existed.
+        let m = Arc::new(Scripted::new(["think: I need to find a pen"; 20]));
+        let a = ReactAgent::builder_arc(m)
+            .repeat_limit(2, RepeatPolicy::Redirect)
+            .build();
+        let ep = a
+            .run_env(&mut KeyDoorWorld::new(), &KeyDoorWorld::task(), &[])
+            .await
+            .unwrap();
+        assert_eq!(ep.stop, StopReason::Repeated);
+        assert_eq!(
+            ep.steps.len(),
+            4,
+            "caught at 2, told at 2 and 3, stopped at 4"
+        );
+        assert!(ep.steps[2]
+            .observation
+            .ends_with("Try something different."));
+        assert_eq!(ep.metrics["guard_repeat"], 3.0);
+        assert_eq!(ep.metrics["guard_ignored"], 1.0);
     }
 
     fn grammar_of(r: &ChatRequest) -> String {

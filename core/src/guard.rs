@@ -71,6 +71,12 @@ impl LoopGuard {
         self.streak
     }
 
+    /// Whether the last line has come `repeat_limit` more times since the guard first caught
+    /// it: a model told that it repeats itself has not changed course.
+    pub fn redirect_ignored(&self) -> bool {
+        self.streak >= 2 * self.repeat_limit
+    }
+
     /// Records a step; says whether it closes a repeat or a cycle.
     pub fn observe(&mut self, line: &str, observation: &str) -> Option<Caught> {
         match self.history.last() {
@@ -216,7 +222,13 @@ mod tests {
         let got = run(&mut g, &[("look", "x"), ("look", "x"), ("look", "x")]);
         assert_eq!(got, [None, None, Some(Caught::Repeat(3))]);
         assert_eq!(g.streak(), 3);
+        assert!(!g.redirect_ignored());
+        run(&mut g, &[("look", "x"), ("look", "x")]);
+        assert!(!g.redirect_ignored());
+        g.observe("look", "x");
+        assert!(g.redirect_ignored(), "three more after the catch at 3");
         g.observe("open door 1", "x");
+        assert!(!g.redirect_ignored());
         assert_eq!(g.streak(), 1);
         let mut off = LoopGuard::new(usize::MAX, 0);
         let got = run(
