@@ -44,6 +44,10 @@ pub struct CodeAgentConfig {
     pub constrain: bool,
     /// Stop after the same code with the same result this many times in a row.
     pub repeat_limit: usize,
+    /// Stop when the last `2p` replies are a stretch of `p` (2 ≤ p ≤ this) sent twice with the
+    /// same results (0 or 1: off). The 0.5B model alternated two blocks that differ by a blank
+    /// line, with the same SyntaxError, for 8 turns: the repeat guard sees no repeat there.
+    pub cycle_guard: usize,
 }
 
 impl Default for CodeAgentConfig {
@@ -55,6 +59,7 @@ impl Default for CodeAgentConfig {
             max_tokens: 400,
             constrain: false,
             repeat_limit: 3,
+            cycle_guard: 4,
         }
     }
 }
@@ -464,7 +469,7 @@ impl CodeAgent {
             Message::system(self.system(skills)),
             Message::user(Self::opening(examples, memory, &first)),
         ];
-        let mut guard = LoopGuard::new(self.config.repeat_limit.max(1), 0);
+        let mut guard = LoopGuard::new(self.config.repeat_limit.max(1), self.config.cycle_guard);
         let mut skill_calls = 0usize;
         for _ in 0..self.config.max_turns {
             let mut req = ChatRequest::new(messages.clone());
@@ -495,6 +500,10 @@ impl CodeAgent {
             let parsed = match parse_reply(&raw) {
                 Ok(p) => p,
                 Err(msg) => {
+                    // The same malformed reply again and again is a loop like any other: at
+                    // greedy decoding the 0.5B model sent one `Thought:` line without a block
+                    // ten times in a row, to the turn cap.
+                    let caught = guard.observe(&raw, &msg);
                     messages.push(Message::assistant(raw.clone()));
                     messages.push(Message::user(msg.clone()));
                     ep.steps.push(StepRecord {
@@ -508,6 +517,11 @@ impl CodeAgent {
                         usage: resp.usage,
                         latency_ms,
                     });
+                    if let Some(c) = caught {
+                        *ep.metrics.entry(c.metric().into()).or_default() += 1.0;
+                        ep.metrics.insert("skill_calls".into(), skill_calls as f64);
+                        return Ok(finish(ep, StopReason::Repeated, None));
+                    }
                     continue;
                 }
             };

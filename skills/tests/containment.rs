@@ -160,3 +160,42 @@ async fn a_block_sent_again_unchanged_is_told_so_before_the_repeat_guard_stops_i
     let last = reqs[2].messages.last().unwrap();
     assert!(last.content.contains(note), "{}", last.content);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_malformed_reply_again_and_again_is_stopped_by_the_repeat_guard() {
+    // Scripted model: the reply the 0.5B model sent ten times in a row, a thought with no block.
+    let bad = "Thought: put the candle on the cabinet.";
+    let model = Arc::new(Scripted::new([
+        bad,
+        bad,
+        bad,
+        "Thought: go\n```python\nprint(env.step('look'))\n```",
+    ]));
+    let ep = key_door_episode(model, 5).await;
+    assert_eq!(ep.steps.len(), 3, "{}", ep.transcript());
+    assert!(ep
+        .steps
+        .iter()
+        .all(|s| matches!(s.action, Action::Invalid { .. })));
+    assert_eq!(ep.stop, StopReason::Repeated);
+    assert_eq!(ep.metrics.get("guard_repeat"), Some(&1.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_blocks_sent_in_turn_with_the_same_results_are_stopped_by_the_cycle_guard() {
+    // Scripted model: A, B, A, B where nothing changes between them; the repeat guard alone
+    // (the same block in a row) never fires on this.
+    let a = block("print(env.step('look'))");
+    let b = block("print(env.step('inventory'))");
+    let model = Arc::new(Scripted::new([
+        a.clone(),
+        b.clone(),
+        a,
+        b,
+        block("print(env.step('take key'))"),
+    ]));
+    let ep = key_door_episode(model, 6).await;
+    assert_eq!(ep.steps.len(), 4, "{}", ep.transcript());
+    assert_eq!(ep.stop, StopReason::Repeated);
+    assert_eq!(ep.metrics.get("guard_cycle"), Some(&1.0));
+}
